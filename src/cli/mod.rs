@@ -1,0 +1,155 @@
+//! The `phm` command line: one file per subcommand, shared flags here.
+//! Results go to stdout or `--out`; progress and warnings go to stderr.
+
+mod cohorts;
+mod demo;
+mod features;
+mod generate;
+mod query;
+mod rules;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::EngineOptions;
+use crate::error::{PhmError, Result};
+use crate::features::RunOptions;
+
+/// phm — population-health cohort analytics for primary care networks.
+///
+/// Reads a pseudonymised Parquet patient extract, builds one row of features
+/// per registered patient, and finds the Core20PLUS, high-frequency-use and
+/// unmet-need cohorts a PCN should proactively offer social prescribing.
+///
+/// Exit codes: 0 success, 2 bad input (extract, rules, config, arguments),
+/// 1 any other failure.
+#[derive(Debug, Parser)]
+#[command(name = "phm", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Generate(generate::GenerateArgs),
+    Validate(validate::ValidateArgs),
+    Features(features::FeaturesArgs),
+    Query(query::QueryArgs),
+    Cohorts(cohorts::CohortsArgs),
+    Demo(demo::DemoArgs),
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+}
+
+/// Flags every command that reads an extract shares.
+#[derive(Debug, Clone, Args)]
+pub struct ExtractArgs {
+    /// Extract folder (patients, events, appointments, ae_attendances, admissions, imd).
+    #[arg(long, value_name = "DIR")]
+    pub extract: PathBuf,
+    /// Reference date T (YYYY-MM-DD). Default: the latest date in `events`.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// IMD table to use instead of the extract's: Parquet, or the government's published CSV (File 7).
+    #[arg(long, value_name = "FILE")]
+    pub imd: Option<PathBuf>,
+    /// Run an edited copy of the rules folder (`phm rules export DIR` writes the defaults).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Memory the query engine may hold before spilling to disk, e.g. 4GiB. Default: half the RAM.
+    #[arg(long, value_name = "SIZE", value_parser = crate::engine::parse_size)]
+    pub memory_limit: Option<usize>,
+    /// Folder for spill files. Default: the system temp folder.
+    #[arg(long, value_name = "DIR")]
+    pub spill_dir: Option<PathBuf>,
+    /// No progress or warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl ExtractArgs {
+    pub fn run_options(&self) -> RunOptions {
+        RunOptions {
+            extract: self.extract.clone(),
+            imd: self.imd.clone(),
+            rules: self.rules.clone(),
+            as_of: self.as_of,
+            engine: EngineOptions {
+                memory_limit: self.memory_limit,
+                spill_dir: self.spill_dir.clone(),
+                threads: None,
+            },
+        }
+    }
+}
+
+pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date like 2025-03-31"))
+}
+
+/// Talk on stderr, silenced by `--quiet`.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub quiet: bool,
+}
+
+impl Printer {
+    pub fn note(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// Progress bars only on a terminal and without --quiet.
+    pub fn progress(&self, total: u64, what: &str) -> indicatif::ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        bar
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| PhmError::Input(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let work = async {
+            match cli.command {
+                Command::Generate(a) => generate::run(a),
+                Command::Validate(a) => validate::run(a).await,
+                Command::Features(a) => features::run(a).await,
+                Command::Query(a) => query::run(a).await,
+                Command::Cohorts(a) => cohorts::run(a).await,
+                Command::Demo(a) => demo::run(a).await,
+                Command::Rules(c) => rules::run(c),
+            }
+        };
+        tokio::select! {
+            r = work => r,
+            _ = tokio::signal::ctrl_c() => Err(PhmError::Interrupted),
+        }
+    })
+}
+
+/// Prints the extract's warnings (rows the rules will ignore, odd codes).
+pub fn print_warnings(printer: Printer, report: &crate::extract::ValidationReport) {
+    for w in report.warnings() {
+        printer.note(format!("phm: {w}"));
+    }
+}

@@ -1,0 +1,108 @@
+//! The DataFusion session every command runs in: bounded memory (a fair
+//! spilling pool of `--memory-limit`, spilling to `--spill-dir`), all cores,
+//! and plain Utf8 strings so outputs have exactly the contract's types.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+/// How the query engine may use the machine.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Bytes the engine may hold before spilling (None: 50% of RAM, see [`default_memory_limit`]).
+    pub memory_limit: Option<usize>,
+    /// Where spill files go (None: the system temp folder).
+    pub spill_dir: Option<PathBuf>,
+    /// Worker threads / partitions (None: all cores).
+    pub threads: Option<usize>,
+}
+
+/// Half the machine's memory, or 4 GiB when it cannot be read: enough for a
+/// 10M-patient extract to run without the OS killing the process, since
+/// DataFusion spills sorts and aggregations beyond the pool.
+pub fn default_memory_limit() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<usize>().ok())
+        })
+        .map(|kb| kb * 1024);
+    total.map(|t| t / 2).unwrap_or(4 << 30)
+}
+
+/// Parses sizes like `4GiB`, `512MiB`, `2G`, `1000000`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 4GiB or 512MiB"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0f64.powi(4),
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` in `{text}` (use KiB, MiB, GiB)"
+            ))
+        }
+    };
+    let bytes = value * mult;
+    if bytes < 16.0 * 1024.0 * 1024.0 {
+        return Err(format!("`{text}` is too small: phm needs at least 16MiB"));
+    }
+    Ok(bytes as usize)
+}
+
+/// A session configured by `options`.
+pub fn session(
+    options: &EngineOptions,
+) -> Result<SessionContext, datafusion::error::DataFusionError> {
+    let threads = options.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let mut config = SessionConfig::new()
+        .with_target_partitions(threads)
+        .with_information_schema(true);
+    let opts = config.options_mut();
+    opts.execution.parquet.schema_force_view_types = false;
+    opts.execution.parquet.pushdown_filters = false;
+    let memory = options.memory_limit.unwrap_or_else(default_memory_limit);
+    let mode = match &options.spill_dir {
+        Some(dir) => DiskManagerMode::Directories(vec![dir.clone()]),
+        None => DiskManagerMode::OsTmpDirectory,
+    };
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(memory)))
+        .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(mode))
+        .build_arc()?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("4GiB").unwrap(), 4 << 30);
+        assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_size("2g").unwrap(), 2 << 30);
+        assert!(parse_size("4 parsecs").is_err());
+        assert!(parse_size("1KiB").is_err());
+    }
+}

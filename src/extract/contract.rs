@@ -1,0 +1,214 @@
+//! The extract contract v1 as data (`shared/spec/extract.md`).
+//! Owns the list of tables, columns, types, nullability and allowed values; the
+//! loader and validator read it, so a change to the contract is made here once.
+
+use datafusion::arrow::datatypes::DataType;
+
+/// Values a text column may hold, or the range of an integer column.
+#[derive(Debug, Clone, Copy)]
+pub enum Domain {
+    /// Any value of the column's type.
+    Any,
+    /// One of these exact strings.
+    OneOf(&'static [&'static str]),
+    /// An integer in this inclusive range.
+    Range(i64, i64),
+}
+
+/// One required column of a contract table.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub data_type: ContractType,
+    pub nullable: bool,
+    pub domain: Domain,
+}
+
+/// The logical types the contract uses. Each names the Arrow type phm works in
+/// and which stored types convert to it without loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractType {
+    Int64,
+    Int32,
+    Float64,
+    Utf8,
+    Date32,
+}
+
+impl ContractType {
+    /// The Arrow type the registered view exposes.
+    pub fn arrow(self) -> DataType {
+        match self {
+            ContractType::Int64 => DataType::Int64,
+            ContractType::Int32 => DataType::Int32,
+            ContractType::Float64 => DataType::Float64,
+            ContractType::Utf8 => DataType::Utf8,
+            ContractType::Date32 => DataType::Date32,
+        }
+    }
+
+    /// Whether a column stored as `found` converts to this type losslessly.
+    ///
+    /// Narrower integers widen; any string encoding becomes Utf8; Date64 (whole
+    /// days in milliseconds) becomes Date32. Int64 → Int32 is accepted only for
+    /// range-checked columns (`imd_decile`), where the validator rejects values
+    /// that would not fit.
+    pub fn accepts(self, found: &DataType) -> bool {
+        use DataType as D;
+        let found = match found {
+            D::Dictionary(_, value) => value.as_ref(),
+            other => other,
+        };
+        match self {
+            ContractType::Int64 => matches!(
+                found,
+                D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32
+            ),
+            ContractType::Int32 => matches!(
+                found,
+                D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16
+            ),
+            ContractType::Float64 => matches!(
+                found,
+                D::Float16
+                    | D::Float32
+                    | D::Float64
+                    | D::Int8
+                    | D::Int16
+                    | D::Int32
+                    | D::UInt8
+                    | D::UInt16
+                    | D::UInt32
+            ),
+            ContractType::Utf8 => matches!(found, D::Utf8 | D::LargeUtf8 | D::Utf8View),
+            ContractType::Date32 => matches!(found, D::Date32 | D::Date64),
+        }
+    }
+}
+
+/// One table of the contract.
+#[derive(Debug, Clone, Copy)]
+pub struct TableSpec {
+    pub name: &'static str,
+    pub columns: &'static [ColumnSpec],
+}
+
+impl TableSpec {
+    pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+const fn col(
+    name: &'static str,
+    data_type: ContractType,
+    nullable: bool,
+    domain: Domain,
+) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        data_type,
+        nullable,
+        domain,
+    }
+}
+
+use ContractType::*;
+use Domain::*;
+
+/// Sex codes of the contract.
+pub const SEX_VALUES: &[&str] = &["F", "M", "I", "U"];
+/// Appointment status values.
+pub const STATUS_VALUES: &[&str] = &["attended", "dna", "cancelled"];
+/// Appointment mode values.
+pub const MODE_VALUES: &[&str] = &["face_to_face", "telephone", "video", "home_visit"];
+/// Admission method values.
+pub const METHOD_VALUES: &[&str] = &["emergency", "elective", "maternity", "other"];
+/// NHS Ethnic Category codes (2001 census 16 groups) and `Z` (not stated).
+pub const ETHNICITY_VALUES: &[&str] = &[
+    "A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S", "Z",
+];
+
+pub const PATIENTS: TableSpec = TableSpec {
+    name: "patients",
+    columns: &[
+        col("patient_id", Int64, false, Any),
+        col("practice_code", Utf8, false, Any),
+        col("pcn_code", Utf8, false, Any),
+        col("icb_code", Utf8, false, Any),
+        col("lsoa_code", Utf8, true, Any),
+        col("sex", Utf8, false, OneOf(SEX_VALUES)),
+        col("birth_date", Date32, false, Any),
+        // Unknown ethnicity codes are reported as warnings, not violations:
+        // real feeds carry "99" or blanks for "not known" (see validate.rs).
+        col("ethnicity", Utf8, true, Any),
+        col("registered_from", Date32, false, Any),
+        col("registered_to", Date32, true, Any),
+        col("death_date", Date32, true, Any),
+    ],
+};
+
+pub const EVENTS: TableSpec = TableSpec {
+    name: "events",
+    columns: &[
+        col("patient_id", Int64, false, Any),
+        col("code", Int64, false, Any),
+        col("date", Date32, false, Any),
+        col("value", Float64, true, Any),
+    ],
+};
+
+pub const APPOINTMENTS: TableSpec = TableSpec {
+    name: "appointments",
+    columns: &[
+        col("patient_id", Int64, false, Any),
+        col("date", Date32, false, Any),
+        col("status", Utf8, false, OneOf(STATUS_VALUES)),
+        col("mode", Utf8, false, OneOf(MODE_VALUES)),
+    ],
+};
+
+pub const AE_ATTENDANCES: TableSpec = TableSpec {
+    name: "ae_attendances",
+    columns: &[
+        col("patient_id", Int64, false, Any),
+        col("arrival_date", Date32, false, Any),
+    ],
+};
+
+pub const ADMISSIONS: TableSpec = TableSpec {
+    name: "admissions",
+    columns: &[
+        col("patient_id", Int64, false, Any),
+        col("admission_date", Date32, false, Any),
+        col("method", Utf8, false, OneOf(METHOD_VALUES)),
+    ],
+};
+
+pub const IMD: TableSpec = TableSpec {
+    name: "imd",
+    columns: &[
+        col("lsoa_code", Utf8, false, Any),
+        col("imd_decile", Int32, false, Range(1, 10)),
+    ],
+};
+
+/// Every table of the contract, in the order they are reported.
+pub const TABLES: &[TableSpec] = &[
+    PATIENTS,
+    EVENTS,
+    APPOINTMENTS,
+    AE_ATTENDANCES,
+    ADMISSIONS,
+    IMD,
+];
+
+/// The date column of each activity table, for "after T" and "before 1900" checks.
+pub fn date_column(table: &str) -> Option<&'static str> {
+    match table {
+        "events" | "appointments" => Some("date"),
+        "ae_attendances" => Some("arrival_date"),
+        "admissions" => Some("admission_date"),
+        _ => None,
+    }
+}

@@ -1,0 +1,249 @@
+//! Opening a patient extract folder (extract.md): finds each table as
+//! `NAME.parquet` or a folder `NAME/` of Parquet files, registers it in a
+//! DataFusion `SessionContext` under a typed view named after the table, and
+//! checks it against the contract. Rules never read the raw files directly, so
+//! a rule never meets a column of the wrong type.
+
+pub mod contract;
+pub mod imd_csv;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::error::DataFusionError;
+use datafusion::execution::options::ParquetReadOptions;
+use datafusion::prelude::{cast, ident, SessionContext};
+
+pub use contract::{TableSpec, TABLES};
+pub use validate::{Severity, ValidationReport, Violation};
+
+/// Errors that stop an extract from being opened at all. Contract breaches are
+/// collected into a [`ValidationReport`] instead, so all are shown at once.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("extract folder {} does not exist or is not a folder (give the folder that holds patients.parquet, events.parquet, …)", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("IMD file {}: {message}", .path.display())]
+    Imd { path: PathBuf, message: String },
+    #[error("{report}")]
+    Invalid { report: ValidationReport },
+    #[error("reading table `{table}` failed: {source}")]
+    Query {
+        table: String,
+        #[source]
+        source: DataFusionError,
+    },
+}
+
+impl ExtractError {
+    /// Every extract error is the user's input being wrong or unreadable.
+    pub fn is_input_error(&self) -> bool {
+        true
+    }
+}
+
+/// Where a table was found.
+#[derive(Debug, Clone)]
+pub struct TableLocation {
+    pub table: &'static str,
+    pub path: PathBuf,
+}
+
+/// An extract registered in a session: the typed views exist for every table
+/// whose schema met the contract; `report` holds what did not.
+#[derive(Debug)]
+pub struct OpenedExtract {
+    pub dir: PathBuf,
+    pub locations: Vec<TableLocation>,
+    pub report: ValidationReport,
+}
+
+/// Registers every contract table of `dir` in `ctx` (and the IMD table from
+/// `imd` when given: Parquet, or the government's published CSV) and checks the
+/// schemas. Data checks (nulls, allowed values, duplicates) are
+/// [`validate::check_data`]'s job.
+pub async fn register_extract(
+    ctx: &SessionContext,
+    dir: &Path,
+    imd: Option<&Path>,
+) -> Result<OpenedExtract, ExtractError> {
+    if !dir.is_dir() {
+        return Err(ExtractError::NotAFolder(dir.to_path_buf()));
+    }
+    let mut report = ValidationReport::default();
+    let mut locations = Vec::new();
+    for spec in TABLES {
+        let raw_name = format!("raw_{}", spec.name);
+        let location = if spec.name == contract::IMD.name && imd.is_some() {
+            let path = imd.expect("checked is_some above");
+            if is_csv(path) {
+                let batch = imd_csv::read_imd_csv(path)?;
+                ctx.register_batch(&raw_name, batch)
+                    .map_err(|source| ExtractError::Query {
+                        table: spec.name.into(),
+                        source,
+                    })?;
+                locations.push(TableLocation {
+                    table: spec.name,
+                    path: path.to_path_buf(),
+                });
+                register_typed_view(ctx, spec, &raw_name, path, &mut report).await?;
+                continue;
+            }
+            if !path.is_file() {
+                return Err(ExtractError::Imd {
+                    path: path.to_path_buf(),
+                    message: "no such file".into(),
+                });
+            }
+            Some(path.to_path_buf())
+        } else {
+            find_table(dir, spec.name, &mut report)
+        };
+        let Some(path) = location else { continue };
+        let options = ParquetReadOptions::default();
+        match ctx
+            .register_parquet(&raw_name, path.to_string_lossy().as_ref(), options)
+            .await
+        {
+            Ok(()) => {}
+            Err(source) => {
+                report.push(Violation::unreadable(spec.name, &path, &source));
+                continue;
+            }
+        }
+        locations.push(TableLocation {
+            table: spec.name,
+            path: path.clone(),
+        });
+        register_typed_view(ctx, spec, &raw_name, &path, &mut report).await?;
+    }
+    Ok(OpenedExtract {
+        dir: dir.to_path_buf(),
+        locations,
+        report,
+    })
+}
+
+fn is_csv(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.eq_ignore_ascii_case("csv"))
+        .unwrap_or(false)
+}
+
+/// `NAME.parquet` or a folder `NAME/`; records a violation when neither (or both) exist.
+fn find_table(dir: &Path, name: &'static str, report: &mut ValidationReport) -> Option<PathBuf> {
+    let file = dir.join(format!("{name}.parquet"));
+    let folder = dir.join(name);
+    match (file.is_file(), folder.is_dir()) {
+        (true, false) => Some(file),
+        (false, true) => {
+            let has_parquet = std::fs::read_dir(&folder)
+                .map(|entries| {
+                    entries.flatten().any(|e| {
+                        e.path()
+                            .extension()
+                            .map(|x| x == "parquet")
+                            .unwrap_or(false)
+                    })
+                })
+                .unwrap_or(false);
+            if has_parquet {
+                Some(folder)
+            } else {
+                report.push(Violation::table_problem(
+                    name,
+                    &folder,
+                    "folder holds no `.parquet` files".into(),
+                ));
+                None
+            }
+        }
+        (true, true) => {
+            report.push(Violation::table_problem(
+                name,
+                dir,
+                format!("both `{name}.parquet` and folder `{name}/` exist; keep one"),
+            ));
+            None
+        }
+        (false, false) => {
+            let hint = if name == "imd" {
+                " (or pass the published IMD CSV with --imd FILE.csv)"
+            } else {
+                ""
+            };
+            report.push(Violation::table_problem(
+                name,
+                dir,
+                format!("required table is missing: expected `{name}.parquet` or a folder `{name}/`{hint}"),
+            ));
+            None
+        }
+    }
+}
+
+/// Checks the raw schema of one table and, when every contract column is
+/// present with a convertible type, registers the view `NAME` with exactly the
+/// contract's columns and types.
+async fn register_typed_view(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    raw_name: &str,
+    path: &Path,
+    report: &mut ValidationReport,
+) -> Result<(), ExtractError> {
+    let query_err = |source| ExtractError::Query {
+        table: spec.name.to_string(),
+        source,
+    };
+    let raw = ctx.table(raw_name).await.map_err(query_err)?;
+    let schema: Schema = raw.schema().as_arrow().clone();
+    let mut ok = true;
+    for column in spec.columns {
+        match schema.field_with_name(column.name) {
+            Err(_) => {
+                ok = false;
+                report.push(Violation::missing_column(spec.name, path, column.name));
+            }
+            Ok(field) if !column.data_type.accepts(field.data_type()) => {
+                ok = false;
+                report.push(Violation::wrong_type(
+                    spec.name,
+                    path,
+                    column.name,
+                    field.data_type(),
+                    &column.data_type.arrow(),
+                ));
+            }
+            Ok(_) => {}
+        }
+    }
+    if !ok {
+        return Ok(());
+    }
+    let exprs = spec
+        .columns
+        .iter()
+        .map(|c| {
+            let expr = ident(c.name);
+            let expr = match schema.field_with_name(c.name).map(|f| f.data_type()) {
+                Ok(t) if *t == c.data_type.arrow() => expr,
+                // Dictionary- or view-encoded strings and narrower ints are
+                // widened; `accepts` has already ruled out lossy casts.
+                _ => cast(expr, c.data_type.arrow()),
+            };
+            expr.alias(c.name)
+        })
+        .collect::<Vec<_>>();
+    let typed = raw.select(exprs).map_err(query_err)?;
+    ctx.register_table(spec.name, typed.into_view())
+        .map_err(query_err)?;
+    Ok(())
+}
+
+/// The stored Arrow type of a column, for messages.
+pub fn describe_type(t: &DataType) -> String {
+    format!("{t}")
+}

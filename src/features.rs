@@ -1,0 +1,230 @@
+//! Runs the rules of `queries/sql/` over a registered extract: each file
+//! becomes a view named after it, with `$as_of`, the window starts and the
+//! thresholds bound as DataFusion parameters (never pasted into SQL). The chain
+//! ends in `features_unscored`; scoring (scoring.rs) is applied to its stream.
+//! One streaming plan: each source table is scanned once and aggregated per
+//! patient before the joins.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::prelude::SessionContext;
+use datafusion::scalar::ScalarValue;
+use futures::StreamExt;
+
+use crate::engine::{self, EngineOptions};
+use crate::error::{PhmError, Result};
+use crate::extract::{self, validate, OpenedExtract, ValidationReport};
+use crate::rules::{self, RuleSet, RulesError};
+use crate::scoring::{self, ScoringConfig};
+
+/// The rule files, in the order they build on each other. Each `sql/NAME.sql`
+/// is registered as the view NAME (the last as `features_unscored`).
+pub const RULE_FILES: [&str; 8] = [
+    "registered",
+    "coded_history",
+    "activity",
+    "core20plus",
+    "clinical_areas",
+    "hfu",
+    "social_prescribing",
+    "features",
+];
+
+/// Where the inputs are and how to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub extract: PathBuf,
+    pub imd: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+    pub as_of: Option<NaiveDate>,
+    pub engine: EngineOptions,
+}
+
+/// An extract opened, validated and with every rule view registered.
+pub struct Pipeline {
+    pub ctx: SessionContext,
+    pub as_of: NaiveDate,
+    pub rules: RuleSet,
+    pub scoring: ScoringConfig,
+    pub extract: OpenedExtract,
+    /// Warnings found while validating (errors stop `open`).
+    pub warnings: ValidationReport,
+}
+
+/// The latest event date: the default reference date (extract.md).
+pub async fn latest_event_date(ctx: &SessionContext) -> Result<Option<NaiveDate>> {
+    let batches = ctx
+        .sql("SELECT max(date) AS latest FROM events")
+        .await?
+        .collect()
+        .await?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    Ok(batches.first().and_then(|b| {
+        let a = b.column(0).as_primitive::<Date32Type>();
+        (a.len() > 0 && a.is_valid(0)).then(|| epoch + chrono::Duration::days(a.value(0) as i64))
+    }))
+}
+
+impl Pipeline {
+    /// Opens the extract, validates it (errors stop here, listing every
+    /// breach), and registers codelists and rule views.
+    pub async fn open(options: &RunOptions) -> Result<Self> {
+        let rules = RuleSet::load(options.rules.as_deref())?;
+        let config = rules.config()?;
+        let scoring = ScoringConfig::parse(
+            &format!("{}/scoring.toml", rules.origin),
+            rules.file("scoring.toml")?,
+        )?;
+        let codelists = rules.codelists()?;
+        let ctx = engine::session(&options.engine)?;
+        let mut opened =
+            extract::register_extract(&ctx, &options.extract, options.imd.as_deref()).await?;
+        let mut report = std::mem::take(&mut opened.report);
+        if report.has_errors() {
+            return Err(extract::ExtractError::Invalid { report }.into());
+        }
+        validate::check_data(&ctx, &mut report, options.as_of, validate::Depth::Essential).await?;
+        let warnings = report.into_result()?;
+        let as_of = match options.as_of {
+            Some(d) => d,
+            None => latest_event_date(&ctx).await?.ok_or_else(|| {
+                PhmError::Input(format!(
+                    "{}: `events` has no rows, so there is no default reference date; pass --as-of YYYY-MM-DD",
+                    options.extract.display()
+                ))
+            })?,
+        };
+        rules::register_codelists(&ctx, &codelists).await?;
+        let params = config.parameters(as_of)?;
+        register_rule_views(&ctx, &rules, &params).await?;
+        Ok(Pipeline {
+            ctx,
+            as_of,
+            rules,
+            scoring,
+            extract: opened,
+            warnings,
+        })
+    }
+
+    /// The scored features as a stream of batches, sorted by patient_id.
+    pub async fn features_stream(&self) -> Result<(SchemaRef, ScoredStream)> {
+        let df = self.ctx.table("features_unscored").await?;
+        let base = df.schema().as_arrow().clone();
+        let schema = scoring::scored_schema(&base);
+        let stream = df.execute_stream().await?;
+        Ok((
+            schema.clone(),
+            ScoredStream {
+                inner: stream,
+                schema,
+                config: self.scoring.clone(),
+            },
+        ))
+    }
+
+    /// Collects the scored features and registers them as the table `features`
+    /// (for analyst queries, cohorts and proposals).
+    pub async fn register_features(&self) -> Result<Vec<RecordBatch>> {
+        let (schema, mut stream) = self.features_stream().await?;
+        let mut batches = Vec::new();
+        while let Some(b) = stream.next().await {
+            batches.push(b?);
+        }
+        let table = datafusion::datasource::MemTable::try_new(schema, vec![batches.clone()])?;
+        self.ctx
+            .register_table("features", std::sync::Arc::new(table))?;
+        Ok(batches)
+    }
+
+    /// Runs `reports/NAME.sql` (over the registered `features`) with the rule
+    /// parameters bound.
+    pub async fn run_report(&self, name: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let file = format!("reports/{name}.sql");
+        let err = |source| RulesError::Sql {
+            file: format!("{}/{file}", self.rules.origin),
+            source,
+        };
+        let params = self.rules.config()?.parameters(self.as_of)?;
+        let df = self
+            .ctx
+            .sql(self.rules.file(&file)?)
+            .await
+            .map_err(err)?
+            .with_param_values(params)
+            .map_err(err)?;
+        let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(err)?;
+        Ok((schema, batches))
+    }
+
+    /// Writes the features table to `out` (Parquet, atomically).
+    pub async fn write_features(&self, out: &Path) -> Result<u64> {
+        let (schema, mut stream) = self.features_stream().await?;
+        let mut file =
+            crate::output::ParquetOut::create(out, schema).map_err(|e| PhmError::write(out, e))?;
+        let mut rows = 0u64;
+        while let Some(batch) = stream.next().await {
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    file.abort();
+                    return Err(e);
+                }
+            };
+            rows += batch.num_rows() as u64;
+            if let Err(e) = file.write(&batch) {
+                file.abort();
+                return Err(PhmError::write(out, e));
+            }
+        }
+        file.commit().map_err(|e| PhmError::write(out, e))?;
+        Ok(rows)
+    }
+}
+
+/// Registers each rule file as a view with its parameters bound.
+pub async fn register_rule_views(
+    ctx: &SessionContext,
+    rules: &RuleSet,
+    params: &[(String, ScalarValue)],
+) -> Result<()> {
+    for name in RULE_FILES {
+        let file = format!("sql/{name}.sql");
+        let sql = rules.file(&file)?;
+        let sql_err = |source| RulesError::Sql {
+            file: format!("{}/{file}", rules.origin),
+            source,
+        };
+        let df = ctx.sql(sql).await.map_err(sql_err)?;
+        let df = df.with_param_values(params.to_vec()).map_err(sql_err)?;
+        let view = if name == "features" {
+            "features_unscored"
+        } else {
+            name
+        };
+        ctx.register_table(view, df.into_view()).map_err(sql_err)?;
+    }
+    Ok(())
+}
+
+/// The features stream with the score columns appended batch by batch.
+pub struct ScoredStream {
+    inner: SendableRecordBatchStream,
+    schema: SchemaRef,
+    config: ScoringConfig,
+}
+
+impl ScoredStream {
+    pub async fn next(&mut self) -> Option<Result<RecordBatch>> {
+        let batch = self.inner.next().await?;
+        Some(batch.map_err(PhmError::from).and_then(|b| {
+            scoring::score_batch(&self.config, &b, &self.schema).map_err(PhmError::from)
+        }))
+    }
+}

@@ -1,0 +1,158 @@
+//! ICBs, PCNs, practices and LSOAs of a synthetic extract: sizes as in
+//! figures.md §1 (practices 3k–20k, PCNs 30–50k, smaller when N is small) and
+//! PCNs that differ clearly in deprivation.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, LogNormal, Normal};
+
+/// One practice: its codes and the patient index range it holds.
+#[derive(Debug, Clone)]
+pub struct Practice {
+    pub practice_code: String,
+    pub pcn: usize,
+    pub first: u64,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pcn {
+    pub pcn_code: String,
+    pub icb_code: String,
+    /// LSOA indices (into `Geography::lsoas`) where its patients live.
+    pub lsoas: Vec<usize>,
+    /// Share of the PCN's population from ethnic minority groups.
+    pub minority_share: f64,
+    /// How active the PCN's link workers are (multiplies referral rates).
+    pub sp_activity: f64,
+    /// How easy GP appointments are to get (multiplies GP rates).
+    pub gp_access: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lsoa {
+    pub code: String,
+    pub decile: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Geography {
+    pub practices: Vec<Practice>,
+    pub pcns: Vec<Pcn>,
+    pub lsoas: Vec<Lsoa>,
+}
+
+impl Geography {
+    /// The practice holding patient index `i` (practices are contiguous ranges).
+    pub fn practice_of(&self, i: u64) -> &Practice {
+        let pos = self.practices.partition_point(|p| p.first + p.size <= i);
+        &self.practices[pos.min(self.practices.len() - 1)]
+    }
+}
+
+/// Default PCN count: ~40k patients each, but at least enough for comparisons
+/// (up to 6) when the extract is small.
+pub fn default_pcns(patients: u64) -> usize {
+    if patients >= 240_000 {
+        (patients / 40_000) as usize
+    } else {
+        (patients / 8_000).clamp(1, 6) as usize
+    }
+}
+
+fn icb_code(i: usize) -> String {
+    let letters = b"ABCDEFGHJKLMNPRSTUVWXYZ";
+    let a = letters[(i / letters.len()) % letters.len()] as char;
+    let b = letters[i % letters.len()] as char;
+    format!("Q{a}{b}")
+}
+
+pub fn build(patients: u64, pcn_count: usize, icb_count: usize, rng: &mut ChaCha8Rng) -> Geography {
+    let pcn_count = pcn_count.max(1).min(patients.max(1) as usize);
+    let icb_count = icb_count.max(1).min(pcn_count);
+    // PCN sizes vary ±30% around the mean.
+    let weights: Vec<f64> = (0..pcn_count).map(|_| rng.gen_range(0.7..1.3)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut sizes: Vec<u64> = weights
+        .iter()
+        .map(|w| ((w / total) * patients as f64).floor() as u64)
+        .collect();
+    let assigned: u64 = sizes.iter().sum();
+    sizes[0] += patients - assigned;
+
+    // Deprivation centres spread from very deprived to affluent, shuffled so
+    // PCN order says nothing about deprivation.
+    let mut centres: Vec<f64> = (0..pcn_count)
+        .map(|i| {
+            if pcn_count == 1 {
+                5.0
+            } else {
+                1.2 + 7.6 * i as f64 / (pcn_count - 1) as f64
+            }
+        })
+        .collect();
+    for i in (1..centres.len()).rev() {
+        let j = rng.gen_range(0..=i);
+        centres.swap(i, j);
+    }
+
+    let practice_size = LogNormal::new((8_000f64).ln(), 0.45).expect("valid lognormal");
+    let spread = Normal::new(0.0, 1.4).expect("valid normal");
+    let mut practices = Vec::new();
+    let mut pcns = Vec::new();
+    let mut lsoas = Vec::new();
+    let mut first = 0u64;
+    for (p, (&size, &centre)) in sizes.iter().zip(&centres).enumerate() {
+        let icb = p * icb_count / pcn_count;
+        // Practices: 3k–20k, smaller when the PCN itself is small.
+        let lo = 3_000u64.min((size / 2).max(1));
+        let hi = 20_000u64.min(size.max(1));
+        let mut remaining = size;
+        while remaining > 0 {
+            let mut s = (practice_size.sample(rng) as u64).clamp(lo, hi.max(lo));
+            if s > remaining || remaining - s < lo {
+                s = remaining;
+            }
+            practices.push(Practice {
+                practice_code: format!(
+                    "{}{:05}",
+                    (b'A' + (practices.len() / 90_000 % 26) as u8) as char,
+                    81_000 + practices.len() % 90_000
+                ),
+                pcn: p,
+                first,
+                size: s,
+            });
+            first += s;
+            remaining -= s;
+        }
+        // LSOAs of ~1,600 registered residents each.
+        let n_lsoa = (size / 1_600).max(3) as usize;
+        let mut ids = Vec::with_capacity(n_lsoa);
+        for _ in 0..n_lsoa {
+            let decile = (centre + spread.sample(rng)).round().clamp(1.0, 10.0) as i32;
+            ids.push(lsoas.len());
+            lsoas.push(Lsoa {
+                code: format!("E01{:06}", 10_000 + lsoas.len() * 7),
+                decile,
+            });
+        }
+        // Deprived urban PCNs tend to be more diverse (Census 2021: London 36.8% White,
+        // North East 90.6% White), so minority share rises with deprivation.
+        let deprivation = (10.0 - centre) / 9.0;
+        let minority_share = (0.03 + 0.30 * deprivation * rng.gen_range(0.4..1.6)).clamp(0.02, 0.6);
+        pcns.push(Pcn {
+            pcn_code: format!("U{:05}", 10_000 + 37 * p),
+            icb_code: icb_code(icb),
+            lsoas: ids,
+            minority_share,
+            sp_activity: rng.gen_range(0.5..1.6),
+            gp_access: rng.gen_range(0.85..1.15),
+        });
+    }
+    Geography {
+        practices,
+        pcns,
+        lsoas,
+    }
+}

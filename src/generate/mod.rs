@@ -1,0 +1,459 @@
+//! `phm generate`: a deterministic, parallel synthetic extract that looks like
+//! a real English ICB (extract.md contract exactly). Patients are simulated in
+//! fixed chunks, each with its own seeded random stream, so the output is the
+//! same for a seed whatever the thread count. Writes atomically: the extract is
+//! built in a temporary folder and renamed into place.
+
+pub mod figures;
+pub mod geography;
+pub mod patient;
+pub mod realism;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, StringArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::output::ParquetOut;
+use crate::rules::Codelist;
+use patient::{Buffers, CodeBook, Context, Windows};
+use realism::Tally;
+
+/// Patients simulated per random stream.
+const CHUNK: u64 = 8_192;
+/// Patients per output file; more than this and each table becomes a folder of parts.
+const PART: u64 = 131_072;
+
+/// Options of `phm generate`.
+#[derive(Debug, Clone)]
+pub struct GenerateConfig {
+    pub patients: u64,
+    pub seed: u64,
+    pub as_of: NaiveDate,
+    pub pcns: Option<usize>,
+    pub icbs: usize,
+    pub out: PathBuf,
+    /// Share of patients given records dated after T (default 0: none).
+    pub after_t_share: f64,
+    /// Replace `out` if it already exists.
+    pub force: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("--patients must be at least 1")]
+    NoPatients,
+    #[error("{} already exists and is not empty; pass --force to replace it", .0.display())]
+    OutExists(PathBuf),
+    #[error("--after-t-share must be between 0 and 1")]
+    BadShare,
+    #[error("the codelists lack `{0}`, which the generator needs")]
+    MissingCodelist(String),
+    #[error("writing {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a generation produced, for the summary and realism table.
+pub struct GenerateSummary {
+    pub tally: Tally,
+    pub practice_sizes: Vec<u64>,
+    pub pcn_sizes: Vec<u64>,
+    pub rows: TableRows,
+}
+
+/// Rows written per table.
+#[derive(Debug, Default, Clone)]
+pub struct TableRows {
+    pub patients: u64,
+    pub events: u64,
+    pub appointments: u64,
+    pub ae_attendances: u64,
+    pub admissions: u64,
+    pub imd: u64,
+}
+
+fn days(d: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    (d - epoch).num_days() as i32
+}
+
+fn codebook(lists: &[Codelist]) -> Result<CodeBook, GenerateError> {
+    let mut map = std::collections::BTreeMap::new();
+    for l in lists {
+        map.insert(
+            l.name.clone(),
+            l.codes.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        );
+    }
+    for needed in [
+        "sp_referral",
+        "sp_declined",
+        "frailty",
+        "pregnancy",
+        "loneliness",
+    ] {
+        if !map.contains_key(needed) {
+            return Err(GenerateError::MissingCodelist(needed.into()));
+        }
+    }
+    let uncoded = crate::rules::parse_codelist(
+        "uncoded_events",
+        "src/generate/uncoded_events.csv",
+        include_str!("uncoded_events.csv"),
+    )
+    .map(|l| l.codes.iter().map(|(c, _)| *c).collect())
+    .unwrap_or_default();
+    let blood_pressure = map.get("blood_pressure").cloned().unwrap_or_default();
+    Ok(CodeBook {
+        lists: map,
+        uncoded,
+        blood_pressure,
+    })
+}
+
+/// Generates the extract described by `cfg` into `cfg.out`. `progress` is
+/// called with the number of patients done so far.
+pub fn generate(
+    cfg: &GenerateConfig,
+    codelists: &[Codelist],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<GenerateSummary, GenerateError> {
+    if cfg.patients == 0 {
+        return Err(GenerateError::NoPatients);
+    }
+    if !(0.0..=1.0).contains(&cfg.after_t_share) {
+        return Err(GenerateError::BadShare);
+    }
+    let out = &cfg.out;
+    if out.exists() {
+        let empty = std::fs::read_dir(out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty && !cfg.force {
+            return Err(GenerateError::OutExists(out.clone()));
+        }
+    }
+    let codes = codebook(codelists)?;
+    let mut geo_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    geo_rng.set_stream(u64::MAX);
+    let pcns = cfg
+        .pcns
+        .unwrap_or_else(|| geography::default_pcns(cfg.patients));
+    let geo = geography::build(cfg.patients, pcns, cfg.icbs, &mut geo_rng);
+
+    let io = |path: &Path, source: std::io::Error| GenerateError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    let temp = parent.join(format!(
+        ".{}.generating.{}",
+        out.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "extract".into()),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&temp);
+    std::fs::create_dir_all(&temp).map_err(|e| io(&temp, e))?;
+    let cleanup = TempDir(temp.clone());
+
+    let t = days(cfg.as_of);
+    let month =
+        |m: u32| days(crate::rules::config::months_before(cfg.as_of, m).expect("recent dates"));
+    let ctx = Context {
+        geo: &geo,
+        codes: &codes,
+        w: Windows {
+            t,
+            m6: month(6),
+            m9: month(9),
+            m12: month(12),
+            m24: month(24),
+        },
+        after_t_share: cfg.after_t_share,
+    };
+
+    let parts = cfg.patients.div_ceil(PART);
+    let split = parts > 1;
+    let tables = [
+        "patients",
+        "events",
+        "appointments",
+        "ae_attendances",
+        "admissions",
+    ];
+    if split {
+        for name in tables {
+            let d = temp.join(name);
+            std::fs::create_dir_all(&d).map_err(|e| io(&d, e))?;
+        }
+    }
+    let done = AtomicU64::new(0);
+    let results: Vec<Result<(Tally, TableRows), GenerateError>> = (0..parts)
+        .into_par_iter()
+        .map(|part| {
+            let first = part * PART;
+            let last = ((part + 1) * PART).min(cfg.patients);
+            let path = |name: &str| {
+                if split {
+                    temp.join(name).join(format!("part-{part:05}.parquet"))
+                } else {
+                    temp.join(format!("{name}.parquet"))
+                }
+            };
+            let mut writers = Writers::create(&path).map_err(|(p, e)| io(&p, e))?;
+            let mut tally = Tally::default();
+            let mut rows = TableRows::default();
+            let mut chunk_start = first;
+            while chunk_start < last {
+                let chunk_end = (chunk_start + CHUNK).min(last);
+                let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+                rng.set_stream(chunk_start / CHUNK);
+                let mut b = Buffers::default();
+                for i in chunk_start..chunk_end {
+                    patient::simulate(i, &ctx, &mut b, &mut tally, &mut rng);
+                }
+                writers.write(b, &mut rows).map_err(|(p, e)| io(&p, e))?;
+                let n = done.fetch_add(chunk_end - chunk_start, Ordering::Relaxed) + chunk_end
+                    - chunk_start;
+                progress(n);
+                chunk_start = chunk_end;
+            }
+            writers.commit().map_err(|(p, e)| io(&p, e))?;
+            Ok((tally, rows))
+        })
+        .collect();
+    let mut tally = Tally::default();
+    let mut rows = TableRows::default();
+    for r in results {
+        let (t, n) = r?;
+        tally.merge(&t);
+        rows.patients += n.patients;
+        rows.events += n.events;
+        rows.appointments += n.appointments;
+        rows.ae_attendances += n.ae_attendances;
+        rows.admissions += n.admissions;
+    }
+
+    // The IMD reference table for the extract's LSOAs.
+    let imd_schema = Arc::new(Schema::new(vec![
+        Field::new("lsoa_code", DataType::Utf8, false),
+        Field::new("imd_decile", DataType::Int32, false),
+    ]));
+    let imd = RecordBatch::try_new(
+        imd_schema.clone(),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                geo.lsoas.iter().map(|l| l.code.as_str()),
+            )),
+            Arc::new(Int32Array::from_iter_values(
+                geo.lsoas.iter().map(|l| l.decile),
+            )),
+        ],
+    )
+    .expect("imd columns match the schema");
+    rows.imd = imd.num_rows() as u64;
+    let imd_path = temp.join("imd.parquet");
+    crate::output::write_parquet(&imd_path, imd_schema, &[imd]).map_err(|e| io(&imd_path, e))?;
+
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(|e| io(out, e))?;
+    }
+    std::fs::rename(&temp, out).map_err(|e| io(out, e))?;
+    std::mem::forget(cleanup);
+
+    let mut pcn_sizes = vec![0u64; geo.pcns.len()];
+    for p in &geo.practices {
+        pcn_sizes[p.pcn] += p.size;
+    }
+    Ok(GenerateSummary {
+        tally,
+        practice_sizes: geo.practices.iter().map(|p| p.size).collect(),
+        pcn_sizes,
+        rows,
+    })
+}
+
+/// Removes the temporary folder unless the generation completed.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn patients_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("patient_id", DataType::Int64, false),
+        Field::new("practice_code", DataType::Utf8, false),
+        Field::new("pcn_code", DataType::Utf8, false),
+        Field::new("icb_code", DataType::Utf8, false),
+        Field::new("lsoa_code", DataType::Utf8, true),
+        Field::new("sex", DataType::Utf8, false),
+        Field::new("birth_date", DataType::Date32, false),
+        Field::new("ethnicity", DataType::Utf8, true),
+        Field::new("registered_from", DataType::Date32, false),
+        Field::new("registered_to", DataType::Date32, true),
+        Field::new("death_date", DataType::Date32, true),
+    ]))
+}
+
+pub fn events_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("patient_id", DataType::Int64, false),
+        Field::new("code", DataType::Int64, false),
+        Field::new("date", DataType::Date32, false),
+        Field::new("value", DataType::Float64, true),
+    ]))
+}
+
+pub fn appointments_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("patient_id", DataType::Int64, false),
+        Field::new("date", DataType::Date32, false),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("mode", DataType::Utf8, false),
+    ]))
+}
+
+pub fn ae_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("patient_id", DataType::Int64, false),
+        Field::new("arrival_date", DataType::Date32, false),
+    ]))
+}
+
+pub fn admissions_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("patient_id", DataType::Int64, false),
+        Field::new("admission_date", DataType::Date32, false),
+        Field::new("method", DataType::Utf8, false),
+    ]))
+}
+
+struct Writers {
+    patients: (PathBuf, ParquetOut),
+    events: (PathBuf, ParquetOut),
+    appointments: (PathBuf, ParquetOut),
+    ae: (PathBuf, ParquetOut),
+    admissions: (PathBuf, ParquetOut),
+}
+
+type IoFail = (PathBuf, std::io::Error);
+
+impl Writers {
+    fn create(path: &dyn Fn(&str) -> PathBuf) -> Result<Self, IoFail> {
+        let open = |name: &str, schema: SchemaRef| {
+            let p = path(name);
+            ParquetOut::create(&p, schema)
+                .map(|w| (p.clone(), w))
+                .map_err(|e| (p, e))
+        };
+        Ok(Writers {
+            patients: open("patients", patients_schema())?,
+            events: open("events", events_schema())?,
+            appointments: open("appointments", appointments_schema())?,
+            ae: open("ae_attendances", ae_schema())?,
+            admissions: open("admissions", admissions_schema())?,
+        })
+    }
+
+    fn write(&mut self, b: Buffers, rows: &mut TableRows) -> Result<(), IoFail> {
+        fn put(
+            w: &mut (PathBuf, ParquetOut),
+            schema: SchemaRef,
+            cols: Vec<ArrayRef>,
+        ) -> Result<u64, IoFail> {
+            let batch =
+                RecordBatch::try_new(schema, cols).expect("generator columns match their schema");
+            w.1.write(&batch).map_err(|e| (w.0.clone(), e))?;
+            Ok(batch.num_rows() as u64)
+        }
+        rows.patients += put(
+            &mut self.patients,
+            patients_schema(),
+            vec![
+                Arc::new(Int64Array::from(b.patient_id)),
+                Arc::new(StringArray::from(b.practice_code)),
+                Arc::new(StringArray::from(b.pcn_code)),
+                Arc::new(StringArray::from(b.icb_code)),
+                Arc::new(StringArray::from(b.lsoa_code)),
+                Arc::new(StringArray::from(b.sex)),
+                Arc::new(Date32Array::from(b.birth_date)),
+                Arc::new(StringArray::from(b.ethnicity)),
+                Arc::new(Date32Array::from(b.registered_from)),
+                Arc::new(Date32Array::from(b.registered_to)),
+                Arc::new(Date32Array::from(b.death_date)),
+            ],
+        )?;
+        rows.events += put(
+            &mut self.events,
+            events_schema(),
+            vec![
+                Arc::new(Int64Array::from(b.ev_patient)),
+                Arc::new(Int64Array::from(b.ev_code)),
+                Arc::new(Date32Array::from(b.ev_date)),
+                Arc::new(Float64Array::from(b.ev_value)),
+            ],
+        )?;
+        rows.appointments += put(
+            &mut self.appointments,
+            appointments_schema(),
+            vec![
+                Arc::new(Int64Array::from(b.ap_patient)),
+                Arc::new(Date32Array::from(b.ap_date)),
+                Arc::new(StringArray::from(b.ap_status)),
+                Arc::new(StringArray::from(b.ap_mode)),
+            ],
+        )?;
+        rows.ae_attendances += put(
+            &mut self.ae,
+            ae_schema(),
+            vec![
+                Arc::new(Int64Array::from(b.ae_patient)),
+                Arc::new(Date32Array::from(b.ae_date)),
+            ],
+        )?;
+        rows.admissions += put(
+            &mut self.admissions,
+            admissions_schema(),
+            vec![
+                Arc::new(Int64Array::from(b.adm_patient)),
+                Arc::new(Date32Array::from(b.adm_date)),
+                Arc::new(StringArray::from(b.adm_method)),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn commit(self) -> Result<(), IoFail> {
+        for (path, w) in [
+            self.patients,
+            self.events,
+            self.appointments,
+            self.ae,
+            self.admissions,
+        ] {
+            w.commit().map_err(|e| (path, e))?;
+        }
+        Ok(())
+    }
+}

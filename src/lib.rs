@@ -1,0 +1,19 @@
+//! phm: population-health cohort analytics for NHS England primary care.
+//!
+//! The pipeline, one module per step: `extract` (open and validate the Parquet
+//! extract), `rules` (load `queries/`), `features` (run the rules' SQL on
+//! DataFusion), `scoring` (unmet-need score), `generate` (synthetic extracts),
+//! `cli` (the `phm` subcommands).
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod extract;
+pub mod features;
+pub mod generate;
+pub mod output;
+pub mod rules;
+pub mod scoring;
+pub mod table_io;
+
+pub use error::{PhmError, Result};

@@ -1,0 +1,177 @@
+//! Codelist CSVs (rules.md §1): `code,term` with `#` comment lines. Parsed
+//! strictly — a malformed list would silently shrink a cohort — and registered
+//! as tables so rules join them instead of pasting codes into SQL.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::SessionContext;
+
+use super::RulesError;
+
+/// One codelist: its name (the file stem) and its codes with terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Codelist {
+    pub name: String,
+    pub codes: Vec<(i64, String)>,
+}
+
+/// Parses one codelist file. `origin` names the file in messages.
+pub fn parse_codelist(name: &str, origin: &str, text: &str) -> Result<Codelist, RulesError> {
+    let bad = |line: usize, message: String| RulesError::Codelist {
+        file: origin.to_string(),
+        line,
+        message,
+    };
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(bad(
+            0,
+            "codelist file names must be lower-case letters, digits and `_` (they become table names `codelist_NAME`)".into(),
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut header_seen = false;
+    let mut seen = BTreeSet::new();
+    let mut codes = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+            bad(line, format!("not valid CSV: {e}"))
+        })?;
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if !header_seen {
+            let fields: Vec<&str> = record.iter().map(str::trim).collect();
+            if fields.first() != Some(&"code") || fields.get(1) != Some(&"term") {
+                return Err(bad(
+                    line,
+                    format!("the first line that is not a `#` comment must be the header `code,term`, found `{}`", fields.join(",")),
+                ));
+            }
+            header_seen = true;
+            continue;
+        }
+        if record.len() < 2 {
+            return Err(bad(line, "expected two fields, `code,term`".into()));
+        }
+        let raw = record[0].trim();
+        let code: i64 = raw
+            .parse()
+            .ok()
+            .filter(|c: &i64| *c > 0 && raw.chars().all(|ch| ch.is_ascii_digit()))
+            .ok_or_else(|| {
+                bad(
+                    line,
+                    format!("`{raw}` is not a SNOMED CT concept id (digits only)"),
+                )
+            })?;
+        if !seen.insert(code) {
+            return Err(bad(line, format!("code {code} appears twice in this list")));
+        }
+        codes.push((code, record[1].trim().to_string()));
+    }
+    if !header_seen {
+        return Err(bad(0, "no header line `code,term` found".into()));
+    }
+    if codes.is_empty() {
+        return Err(bad(0, "the list has no codes".into()));
+    }
+    Ok(Codelist {
+        name: name.to_string(),
+        codes,
+    })
+}
+
+/// Registers `codelists(codelist, code, term)` and one view `codelist_NAME(code, term)` per list.
+pub async fn register_codelists(
+    ctx: &SessionContext,
+    lists: &[Codelist],
+) -> Result<(), RulesError> {
+    let mut names = Vec::new();
+    let mut codes = Vec::new();
+    let mut terms = Vec::new();
+    for list in lists {
+        for (code, term) in &list.codes {
+            names.push(list.name.clone());
+            codes.push(*code);
+            terms.push(term.clone());
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("codelist", DataType::Utf8, false),
+        Field::new("code", DataType::Int64, false),
+        Field::new("term", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(names)),
+            Arc::new(Int64Array::from(codes)),
+            Arc::new(StringArray::from(terms)),
+        ],
+    )
+    .map_err(|e| RulesError::Engine(e.into()))?;
+    ctx.register_batch("codelists", batch)
+        .map_err(RulesError::Engine)?;
+    for list in lists {
+        let sql = format!(
+            "SELECT code, term FROM codelists WHERE codelist = '{}'",
+            list.name
+        );
+        let view = ctx.sql(&sql).await.map_err(RulesError::Engine)?;
+        ctx.register_table(format!("codelist_{}", list.name), view.into_view())
+            .map_err(RulesError::Engine)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_comments_header_and_quoted_terms() {
+        let text = "# source: test\ncode,term\n123,\"Lonely, often\"\n456,Isolated\n";
+        let list = parse_codelist("loneliness", "loneliness.csv", text).unwrap();
+        assert_eq!(
+            list.codes,
+            vec![(123, "Lonely, often".into()), (456, "Isolated".into())]
+        );
+    }
+
+    #[test]
+    fn rejects_missing_header_non_numeric_and_duplicates() {
+        let missing = parse_codelist("x", "x.csv", "123,Term\n")
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("header"), "{missing}");
+        let letters = parse_codelist("x", "x.csv", "code,term\n12a,Term\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            letters.contains("12a") && letters.contains("line 2"),
+            "{letters}"
+        );
+        let dup = parse_codelist("x", "x.csv", "code,term\n5,A\n5,B\n")
+            .unwrap_err()
+            .to_string();
+        assert!(dup.contains("twice") && dup.contains("line 3"), "{dup}");
+        let empty = parse_codelist("x", "x.csv", "# only\ncode,term\n")
+            .unwrap_err()
+            .to_string();
+        assert!(empty.contains("no codes"), "{empty}");
+    }
+}

@@ -1,0 +1,213 @@
+//! Unmet-need score and reasons per patient (rules.md §3), from the points in
+//! `queries/scoring.toml`. Works on the features batches only, never the raw
+//! extract, so the score can be re-run on a features file an analyst has
+//! edited — and stays local when the heavy SQL runs on a cluster.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int32Array, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use serde::Deserialize;
+
+use crate::rules::RulesError;
+
+/// Points per component, in the order of rules.md §3 (and of `need_reasons`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Points {
+    pub core20: i32,
+    pub plus_ethnic_minority: i32,
+    pub plus_inclusion_health: i32,
+    pub plus_learning_disability: i32,
+    pub lonely: i32,
+    pub social_needs: i32,
+    pub mental_health: i32,
+    pub frailty: i32,
+    pub carer: i32,
+    pub ltc2: i32,
+    pub ltc4: i32,
+    pub hfu_ae: i32,
+    pub hfu_adm: i32,
+    pub hfu_gp: i32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Multimorbidity {
+    pub ltc2_min: i32,
+    pub ltc4_min: i32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NeedThreshold {
+    pub high_need_score: i32,
+}
+
+/// `queries/scoring.toml`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringConfig {
+    pub points: Points,
+    pub multimorbidity: Multimorbidity,
+    pub need: NeedThreshold,
+}
+
+/// The boolean feature columns that score directly, in reasons order; `ltc2`
+/// and `ltc4` sit between `carer` and `hfu_ae`.
+const FLAGS_BEFORE_LTC: [&str; 9] = [
+    "core20",
+    "plus_ethnic_minority",
+    "plus_inclusion_health",
+    "plus_learning_disability",
+    "lonely",
+    "social_needs",
+    "mental_health",
+    "frailty",
+    "carer",
+];
+const FLAGS_AFTER_LTC: [&str; 3] = ["hfu_ae", "hfu_adm", "hfu_gp"];
+
+impl ScoringConfig {
+    pub fn parse(origin: &str, text: &str) -> Result<Self, RulesError> {
+        let c: ScoringConfig = toml::from_str(text).map_err(|e| RulesError::Config {
+            file: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let bad = |m: String| {
+            Err(RulesError::Config {
+                file: origin.to_string(),
+                message: m,
+            })
+        };
+        for (name, p) in c.components() {
+            if !(0..=100).contains(&p) {
+                return bad(format!("`points.{name}` must be from 0 to 100, found {p}"));
+            }
+        }
+        let m = &c.multimorbidity;
+        if !(1..=14).contains(&m.ltc2_min)
+            || !(1..=14).contains(&m.ltc4_min)
+            || m.ltc4_min < m.ltc2_min
+        {
+            return bad(
+                "`multimorbidity` thresholds must be 1–14 with ltc4_min >= ltc2_min".into(),
+            );
+        }
+        if !(0..=1000).contains(&c.need.high_need_score) {
+            return bad("`need.high_need_score` must be from 0 to 1000".into());
+        }
+        Ok(c)
+    }
+
+    /// (name, points) in reasons order.
+    pub fn components(&self) -> [(&'static str, i32); 14] {
+        let p = &self.points;
+        [
+            ("core20", p.core20),
+            ("plus_ethnic_minority", p.plus_ethnic_minority),
+            ("plus_inclusion_health", p.plus_inclusion_health),
+            ("plus_learning_disability", p.plus_learning_disability),
+            ("lonely", p.lonely),
+            ("social_needs", p.social_needs),
+            ("mental_health", p.mental_health),
+            ("frailty", p.frailty),
+            ("carer", p.carer),
+            ("ltc2", p.ltc2),
+            ("ltc4", p.ltc4),
+            ("hfu_ae", p.hfu_ae),
+            ("hfu_adm", p.hfu_adm),
+            ("hfu_gp", p.hfu_gp),
+        ]
+    }
+}
+
+/// The schema of `features` with the three score columns appended.
+pub fn scored_schema(features: &Schema) -> SchemaRef {
+    let mut fields: Vec<Field> = features
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("need_score", DataType::Int32, false));
+    fields.push(Field::new("need_reasons", DataType::Utf8, false));
+    fields.push(Field::new("high_need", DataType::Boolean, false));
+    Arc::new(Schema::new(fields))
+}
+
+fn bool_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a BooleanArray, RulesError> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_boolean_opt())
+        .ok_or_else(|| RulesError::Config {
+            file: "features".into(),
+            message: format!(
+                "the features query must return a Boolean column `{name}` for scoring"
+            ),
+        })
+}
+
+/// Appends `need_score`, `need_reasons` and `high_need` to a features batch.
+pub fn score_batch(
+    config: &ScoringConfig,
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, RulesError> {
+    let before: Vec<&BooleanArray> = FLAGS_BEFORE_LTC
+        .iter()
+        .map(|n| bool_column(batch, n))
+        .collect::<Result<_, _>>()?;
+    let after: Vec<&BooleanArray> = FLAGS_AFTER_LTC
+        .iter()
+        .map(|n| bool_column(batch, n))
+        .collect::<Result<_, _>>()?;
+    let eligible = bool_column(batch, "eligible")?;
+    let ltc = batch
+        .column_by_name("ltc_count")
+        .and_then(|c| c.as_primitive_opt::<Int32Type>())
+        .ok_or_else(|| RulesError::Config {
+            file: "features".into(),
+            message: "the features query must return an Int32 column `ltc_count`".into(),
+        })?;
+    let comps = config.components();
+    let m = &config.multimorbidity;
+    let n = batch.num_rows();
+    let mut scores = Vec::with_capacity(n);
+    let mut high = Vec::with_capacity(n);
+    let mut reasons = StringBuilder::with_capacity(n, n * 12);
+    let mut text = String::new();
+    for row in 0..n {
+        let truth = |a: &BooleanArray| a.is_valid(row) && a.value(row);
+        let ltc_count = if ltc.is_valid(row) { ltc.value(row) } else { 0 };
+        let mut score = 0;
+        text.clear();
+        let mut add = |name: &str, points: i32, on: bool, text: &mut String| {
+            if on && points != 0 {
+                if !text.is_empty() {
+                    text.push_str("; ");
+                }
+                text.push_str(name);
+                text.push('+');
+                text.push_str(&points.to_string());
+                score += points;
+            }
+        };
+        for (i, a) in before.iter().enumerate() {
+            add(comps[i].0, comps[i].1, truth(a), &mut text);
+        }
+        add("ltc2", comps[9].1, ltc_count >= m.ltc2_min, &mut text);
+        add("ltc4", comps[10].1, ltc_count >= m.ltc4_min, &mut text);
+        for (i, a) in after.iter().enumerate() {
+            add(comps[11 + i].0, comps[11 + i].1, truth(a), &mut text);
+        }
+        scores.push(score);
+        reasons.append_value(&text);
+        high.push(truth(eligible) && score >= config.need.high_need_score);
+    }
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    columns.push(Arc::new(Int32Array::from(scores)));
+    columns.push(Arc::new(reasons.finish()));
+    columns.push(Arc::new(BooleanArray::from(high)));
+    RecordBatch::try_new(schema.clone(), columns).map_err(|e| RulesError::Engine(e.into()))
+}

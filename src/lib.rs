@@ -12,6 +12,7 @@ pub mod extract;
 pub mod features;
 pub mod generate;
 pub mod output;
+pub mod proposals;
 pub mod rules;
 pub mod scoring;
 pub mod table_io;

@@ -5,9 +5,12 @@ mod cohorts;
 mod demo;
 mod features;
 mod generate;
+mod propose;
 mod query;
+mod review;
 mod rules;
 mod validate;
+mod whatif;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -41,6 +44,9 @@ pub enum Command {
     Features(features::FeaturesArgs),
     Query(query::QueryArgs),
     Cohorts(cohorts::CohortsArgs),
+    Propose(propose::ProposeArgs),
+    Review(review::ReviewArgs),
+    Whatif(whatif::WhatIfArgs),
     Demo(demo::DemoArgs),
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -136,6 +142,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 Command::Features(a) => features::run(a).await,
                 Command::Query(a) => query::run(a).await,
                 Command::Cohorts(a) => cohorts::run(a).await,
+                Command::Propose(a) => propose::run(a).await,
+                Command::Review(a) => review::run(a),
+                Command::Whatif(a) => whatif::run(a),
                 Command::Demo(a) => demo::run(a).await,
                 Command::Rules(c) => rules::run(c),
             }

@@ -1,0 +1,242 @@
+//! The clinical lead's review loop: a returned patient list with `decision`
+//! (`accept`/`exclude`) and `reason` is checked against the proposal it came
+//! from and recorded in `DIR/decisions.csv`; the next `phm propose --out DIR`
+//! leaves excluded patients out and fills their places from the waiting list.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::error::{PhmError, Result};
+use crate::output::write_atomic;
+
+/// The file in a proposal folder that holds recorded decisions.
+pub const DECISIONS_FILE: &str = "decisions.csv";
+
+/// One recorded decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub patient_id: i64,
+    pub decision: String,
+    pub reason: String,
+    pub proposal_id: String,
+}
+
+/// What the current proposal in a folder says about each patient.
+struct Current {
+    proposal_id: String,
+    scores: BTreeMap<i64, i32>,
+}
+
+fn read_current(dir: &Path) -> Result<Current> {
+    let json_path = dir.join("capacity.json");
+    let text = std::fs::read_to_string(&json_path).map_err(|e| {
+        PhmError::Input(format!(
+            "{}: {e}; give the folder `phm propose --out` wrote",
+            json_path.display()
+        ))
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| PhmError::Input(format!("{}: not valid JSON: {e}", json_path.display())))?;
+    let proposal_id = json
+        .get("proposal_id")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| PhmError::Input(format!("{}: no proposal_id", json_path.display())))?
+        .to_string();
+    let csv_path = dir.join("proposals.csv");
+    let mut reader = csv::Reader::from_path(&csv_path)
+        .map_err(|e| PhmError::Input(format!("{}: {e}", csv_path.display())))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| PhmError::Input(format!("{}: {e}", csv_path.display())))?
+        .clone();
+    let pid = headers.iter().position(|h| h == "patient_id");
+    let score = headers.iter().position(|h| h == "need_score");
+    let (Some(pid), Some(score)) = (pid, score) else {
+        return Err(PhmError::Input(format!(
+            "{}: missing patient_id or need_score",
+            csv_path.display()
+        )));
+    };
+    let mut scores = BTreeMap::new();
+    for r in reader.records() {
+        let r = r.map_err(|e| PhmError::Input(format!("{}: {e}", csv_path.display())))?;
+        let id: i64 = r[pid]
+            .parse()
+            .map_err(|_| PhmError::Input(format!("{}: bad patient_id", csv_path.display())))?;
+        let s: i32 = r[score]
+            .parse()
+            .map_err(|_| PhmError::Input(format!("{}: bad need_score", csv_path.display())))?;
+        scores.insert(id, s);
+    }
+    Ok(Current {
+        proposal_id,
+        scores,
+    })
+}
+
+/// Reads the decisions recorded in a proposal folder (none if no file yet).
+pub fn recorded(dir: &Path) -> Result<BTreeMap<i64, Decision>> {
+    let path = dir.join(DECISIONS_FILE);
+    if !path.exists() {
+        return Ok(BTreeMap::new());
+    }
+    let err = |m: String| PhmError::Input(format!("{}: {m}", path.display()));
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| err(e.to_string()))?;
+    let mut out = BTreeMap::new();
+    for r in reader.records() {
+        let r = r.map_err(|e| err(e.to_string()))?;
+        if r.len() < 4 {
+            return Err(err("expected patient_id,decision,reason,proposal_id".into()));
+        }
+        let id: i64 = r[0]
+            .parse()
+            .map_err(|_| err(format!("bad patient_id `{}`", &r[0])))?;
+        out.insert(
+            id,
+            Decision {
+                patient_id: id,
+                decision: r[1].to_string(),
+                reason: r[2].to_string(),
+                proposal_id: r[3].to_string(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Patient ids excluded by recorded decisions.
+pub fn excluded(dir: &Path) -> Result<BTreeSet<i64>> {
+    Ok(recorded(dir)?
+        .into_values()
+        .filter(|d| d.decision == "exclude")
+        .map(|d| d.patient_id)
+        .collect())
+}
+
+/// Summary of a review.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReviewSummary {
+    pub accepted: u64,
+    pub excluded: u64,
+    pub undecided: u64,
+}
+
+/// Checks a returned list against the proposal in `dir` and records its
+/// decisions. Every problem is reported at once, with line numbers.
+pub fn review(decisions_file: &Path, dir: &Path) -> Result<ReviewSummary> {
+    let current = read_current(dir)?;
+    let name = decisions_file.display().to_string();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(decisions_file)
+        .map_err(|e| PhmError::Input(format!("decisions file {name}: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| PhmError::Input(format!("decisions file {name}: {e}")))?
+        .clone();
+    let find = |h: &str| headers.iter().position(|x| x == h);
+    let mut missing = Vec::new();
+    for h in ["patient_id", "need_score", "proposal_id", "decision"] {
+        if find(h).is_none() {
+            missing.push(h);
+        }
+    }
+    if !missing.is_empty() {
+        return Err(PhmError::Input(format!(
+            "decisions file {name}: missing column(s) {}; return the list phm wrote (lists/PCN.csv) with `decision` and `reason` filled in",
+            missing.join(", ")
+        )));
+    }
+    let col = |h: &str| find(h).expect("checked above");
+    let reason_col = find("reason");
+    let mut problems = Vec::new();
+    let mut stale = BTreeSet::new();
+    let mut decisions = Vec::new();
+    let mut summary = ReviewSummary::default();
+    for record in reader.records() {
+        let r = record.map_err(|e| PhmError::Input(format!("decisions file {name}: {e}")))?;
+        let line = r.position().map(|p| p.line()).unwrap_or(0);
+        let pid_text = r.get(col("patient_id")).unwrap_or("");
+        let Ok(pid) = pid_text.parse::<i64>() else {
+            problems.push(format!(
+                "line {line}: patient_id `{pid_text}` is not a number"
+            ));
+            continue;
+        };
+        let pid_of = r.get(col("proposal_id")).unwrap_or("").to_string();
+        if pid_of != current.proposal_id {
+            stale.insert(pid_of.clone());
+        }
+        match current.scores.get(&pid) {
+            None => problems.push(format!(
+                "line {line}: patient_id {pid} is not in the proposal"
+            )),
+            Some(score) => {
+                let given = r.get(col("need_score")).unwrap_or("");
+                if given.parse::<i32>().ok() != Some(*score) {
+                    problems.push(format!(
+                        "line {line}: need_score for patient {pid} was changed ({given}, the proposal says {score})"
+                    ));
+                }
+            }
+        }
+        let decision = r.get(col("decision")).unwrap_or("").to_ascii_lowercase();
+        match decision.as_str() {
+            "accept" => summary.accepted += 1,
+            "exclude" => summary.excluded += 1,
+            "" => {
+                summary.undecided += 1;
+                continue;
+            }
+            other => {
+                problems.push(format!(
+                    "line {line}: decision `{other}` must be accept, exclude or empty"
+                ));
+                continue;
+            }
+        }
+        decisions.push(Decision {
+            patient_id: pid,
+            decision,
+            reason: reason_col.and_then(|i| r.get(i)).unwrap_or("").to_string(),
+            proposal_id: pid_of,
+        });
+    }
+    if !stale.is_empty() {
+        return Err(PhmError::Input(format!(
+            "decisions file {name} is from another or an older proposal ({}); the current proposal in {} is {}: send the lead the current list",
+            stale.into_iter().collect::<Vec<_>>().join(", "),
+            dir.display(),
+            current.proposal_id
+        )));
+    }
+    if !problems.is_empty() {
+        let shown: Vec<String> = problems.iter().take(20).cloned().collect();
+        return Err(PhmError::Input(format!(
+            "decisions file {name}: {} problem(s), nothing recorded:\n  {}",
+            problems.len(),
+            shown.join("\n  ")
+        )));
+    }
+    let mut all = recorded(dir)?;
+    for d in decisions {
+        all.insert(d.patient_id, d);
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| PhmError::Input(e.to_string());
+    w.write_record(["patient_id", "decision", "reason", "proposal_id"])
+        .map_err(io)?;
+    for d in all.values() {
+        w.write_record([
+            d.patient_id.to_string(),
+            d.decision.clone(),
+            d.reason.clone(),
+            d.proposal_id.clone(),
+        ])
+        .map_err(io)?;
+    }
+    let bytes = w.into_inner().map_err(|e| PhmError::Input(e.to_string()))?;
+    let path = dir.join(DECISIONS_FILE);
+    write_atomic(&path, &bytes).map_err(|e| PhmError::write(&path, e))?;
+    Ok(summary)
+}

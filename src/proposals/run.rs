@@ -1,0 +1,481 @@
+//! `phm propose` end to end: fetch high-need patients and per-PCN counts from
+//! the features table with SQL, apply review exclusions, rank, and write the
+//! output contract (rules.md §5) plus the clinical leads' lists and
+//! `capacity.json`. Every file is written atomically.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::capacity::{CapacityDefaults, CapacityTable};
+use super::{
+    age_band, rank_pcn, summarise, Candidate, PcnCounts, PcnSummary, ProposalRow, Segment, Status,
+};
+use crate::error::{PhmError, Result};
+use crate::features::Pipeline;
+use crate::output::write_atomic;
+
+/// Inputs of a proposal beyond the extract.
+#[derive(Debug, Clone, Default)]
+pub struct ProposeOptions {
+    pub capacity_csv: Option<PathBuf>,
+    pub period_months: Option<u32>,
+}
+
+/// Everything a proposal produced.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    pub as_of: chrono::NaiveDate,
+    pub period_months: u32,
+    pub rows: Vec<ProposalRow>,
+    pub summaries: Vec<PcnSummary>,
+    pub proposal_id: String,
+    pub defaults: CapacityDefaults,
+}
+
+fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
+    b.column_by_name(name)
+        .ok_or_else(|| PhmError::Input(format!("report query returned no column `{name}`")))
+}
+
+fn as_i64(a: &ArrayRef, row: usize) -> i64 {
+    match a.data_type() {
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(row),
+        DataType::Int32 => a.as_primitive::<Int32Type>().value(row) as i64,
+        _ => datafusion::arrow::compute::cast(a, &DataType::Int64)
+            .map(|c| c.as_primitive::<Int64Type>().value(row))
+            .unwrap_or(0),
+    }
+}
+
+fn as_bool(a: &ArrayRef, row: usize) -> bool {
+    a.as_boolean_opt()
+        .is_some_and(|b| b.is_valid(row) && b.value(row))
+}
+
+fn as_str(a: &ArrayRef, row: usize) -> String {
+    a.as_string_opt::<i32>()
+        .map(|s| s.value(row).to_string())
+        .unwrap_or_default()
+}
+
+fn candidates(batches: &[RecordBatch]) -> Result<Vec<Candidate>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let c = |n| column(b, n);
+        let (pcn, pid, practice, score, reasons) = (
+            c("pcn_code")?,
+            c("patient_id")?,
+            c("practice_code")?,
+            c("need_score")?,
+            c("need_reasons")?,
+        );
+        let (hfu, lonely, social, mental, frailty, core20, ltc) = (
+            c("hfu")?,
+            c("lonely")?,
+            c("social_needs")?,
+            c("mental_health")?,
+            c("frailty")?,
+            c("core20")?,
+            c("ltc_count")?,
+        );
+        let (eth, incl, ld, age, sex, decile) = (
+            c("plus_ethnic_minority")?,
+            c("plus_inclusion_health")?,
+            c("plus_learning_disability")?,
+            c("age")?,
+            c("sex")?,
+            c("imd_decile")?,
+        );
+        for r in 0..b.num_rows() {
+            out.push(Candidate {
+                pcn_code: as_str(pcn, r),
+                patient_id: as_i64(pid, r),
+                practice_code: as_str(practice, r),
+                need_score: as_i64(score, r) as i32,
+                need_reasons: as_str(reasons, r),
+                hfu: as_bool(hfu, r),
+                lonely: as_bool(lonely, r),
+                social_needs: as_bool(social, r),
+                mental_health: as_bool(mental, r),
+                frailty: as_bool(frailty, r),
+                core20: as_bool(core20, r),
+                ltc_count: as_i64(ltc, r) as i32,
+                plus_ethnic_minority: as_bool(eth, r),
+                plus_inclusion_health: as_bool(incl, r),
+                plus_learning_disability: as_bool(ld, r),
+                age: as_i64(age, r) as i32,
+                sex: as_str(sex, r),
+                imd_decile: (!decile.is_null(r)).then(|| as_i64(decile, r) as i32),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn pcn_counts(batches: &[RecordBatch]) -> Result<Vec<PcnCounts>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let c = |n| column(b, n);
+        let (pcn, reg, adults, elig, high, sp) = (
+            c("pcn_code")?,
+            c("registered")?,
+            c("adults")?,
+            c("eligible")?,
+            c("high_need")?,
+            c("sp_referred_12m")?,
+        );
+        for r in 0..b.num_rows() {
+            out.push(PcnCounts {
+                pcn_code: as_str(pcn, r),
+                registered: as_i64(reg, r) as u64,
+                adults: as_i64(adults, r) as u64,
+                eligible: as_i64(elig, r) as u64,
+                high_need: as_i64(high, r) as u64,
+                sp_referred_12m: as_i64(sp, r) as u64,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the proposal on an opened pipeline. `excluded` holds the patient ids a
+/// clinical lead excluded in an earlier review (see review.rs).
+pub async fn propose(
+    pipeline: &Pipeline,
+    options: &ProposeOptions,
+    excluded: &BTreeSet<i64>,
+) -> Result<Proposal> {
+    let rules = &pipeline.rules;
+    let defaults = CapacityDefaults::parse(
+        &format!("{}/capacity.toml", rules.origin),
+        rules.file("capacity.toml")?,
+    )?;
+    let months = options.period_months.unwrap_or(defaults.period_months);
+    if !(1..=120).contains(&months) {
+        return Err(PhmError::Input(format!(
+            "--period-months {months}: must be from 1 to 120"
+        )));
+    }
+    let table = match &options.capacity_csv {
+        Some(p) => CapacityTable::read(p)?,
+        None => CapacityTable::default(),
+    };
+    if !pipeline.ctx.table_exist("features")? {
+        pipeline.register_features().await?;
+    }
+    let (_, count_batches) = pipeline.run_report("pcn_counts").await?;
+    let counts = pcn_counts(&count_batches)?;
+    let known: Vec<String> = counts.iter().map(|c| c.pcn_code.clone()).collect();
+    let unknown = table.unknown_pcns(&known);
+    if !unknown.is_empty() {
+        return Err(PhmError::Input(format!(
+            "capacity file {}: PCN(s) {} have no patients registered at {} in this extract; check the codes (known: {})",
+            options.capacity_csv.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            unknown.join(", "),
+            pipeline.as_of,
+            known.join(", ")
+        )));
+    }
+    let (_, cand_batches) = pipeline.run_report("high_need").await?;
+    let mut by_pcn: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    let mut excluded_by_pcn: BTreeMap<String, u64> = BTreeMap::new();
+    for c in candidates(&cand_batches)? {
+        if excluded.contains(&c.patient_id) {
+            *excluded_by_pcn.entry(c.pcn_code.clone()).or_default() += 1;
+            continue;
+        }
+        by_pcn.entry(c.pcn_code.clone()).or_default().push(c);
+    }
+    let multimorbid_min = pipeline.scoring.multimorbidity.ltc2_min;
+    let mut rows = Vec::new();
+    let mut summaries = Vec::new();
+    for counts in &counts {
+        let input = table.input(&counts.pcn_code, &defaults);
+        let capacity = super::capacity::capacity(&input, months);
+        let ranked = rank_pcn(
+            by_pcn.remove(&counts.pcn_code).unwrap_or_default(),
+            capacity,
+            multimorbid_min,
+        );
+        let excluded_here = excluded_by_pcn.get(&counts.pcn_code).copied().unwrap_or(0);
+        summaries.push(summarise(
+            counts,
+            &input,
+            months,
+            defaults.target_referrals_per_1000,
+            &ranked,
+            excluded_here,
+        ));
+        rows.extend(ranked);
+    }
+    let proposal_id = proposal_id(pipeline.as_of, months, &rows);
+    Ok(Proposal {
+        as_of: pipeline.as_of,
+        period_months: months,
+        rows,
+        summaries,
+        proposal_id,
+        defaults,
+    })
+}
+
+/// A fingerprint of the proposal's content (FNV-1a 64): the same inputs give
+/// the same id; any change to who is proposed, their score or rank changes it,
+/// so a returned list can be matched to the proposal it came from.
+pub fn proposal_id(as_of: chrono::NaiveDate, months: u32, rows: &[ProposalRow]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(as_of.to_string().as_bytes());
+    eat(&months.to_le_bytes());
+    for r in rows {
+        let c = &r.candidate;
+        eat(c.pcn_code.as_bytes());
+        eat(&c.patient_id.to_le_bytes());
+        eat(&c.need_score.to_le_bytes());
+        eat(&r.rank.to_le_bytes());
+        eat(r.status.name().as_bytes());
+    }
+    format!("{h:016x}")
+}
+
+pub fn proposals_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("pcn_code", DataType::Utf8, false),
+        Field::new("patient_id", DataType::Int64, false),
+        Field::new("practice_code", DataType::Utf8, false),
+        Field::new("segment", DataType::Utf8, false),
+        Field::new("need_score", DataType::Int32, false),
+        Field::new("need_reasons", DataType::Utf8, false),
+        Field::new("rank", DataType::Int32, false),
+        Field::new("status", DataType::Utf8, false),
+    ]))
+}
+
+/// The rows as the `proposals` batch (sorted by pcn_code, rank).
+pub fn proposals_batch(rows: &[ProposalRow]) -> RecordBatch {
+    let c = |f: &dyn Fn(&ProposalRow) -> String| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+    };
+    RecordBatch::try_new(
+        proposals_schema(),
+        vec![
+            c(&|r| r.candidate.pcn_code.clone()),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.candidate.patient_id),
+            )),
+            c(&|r| r.candidate.practice_code.clone()),
+            c(&|r| r.segment.name().to_string()),
+            Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.candidate.need_score),
+            )),
+            c(&|r| r.candidate.need_reasons.clone()),
+            Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.rank as i32),
+            )),
+            c(&|r| r.status.name().to_string()),
+        ],
+    )
+    .expect("proposal columns match their schema")
+}
+
+fn csv_text(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)
+        .map_err(|e| PhmError::Input(e.to_string()))?;
+    for r in rows {
+        w.write_record(&r)
+            .map_err(|e| PhmError::Input(e.to_string()))?;
+    }
+    w.into_inner().map_err(|e| PhmError::Input(e.to_string()))
+}
+
+/// Shortest text that reads back to the same float (Rust's `{}` for f64).
+fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+pub const CAPACITY_COLUMNS: [&str; 14] = [
+    "pcn_code",
+    "registered",
+    "adults",
+    "eligible",
+    "high_need",
+    "link_worker_fte",
+    "capacity",
+    "proposed",
+    "waiting",
+    "coverage",
+    "fte_needed",
+    "sp_referred_12m",
+    "sp_referred_per_1000",
+    "target_per_1000",
+];
+
+pub fn capacity_csv(summaries: &[PcnSummary]) -> Result<Vec<u8>> {
+    csv_text(
+        &CAPACITY_COLUMNS,
+        summaries.iter().map(|s| {
+            vec![
+                s.pcn_code.clone(),
+                s.registered.to_string(),
+                s.adults.to_string(),
+                s.eligible.to_string(),
+                s.high_need.to_string(),
+                s.link_worker_fte.normalize().to_string(),
+                s.capacity.to_string(),
+                s.proposed.to_string(),
+                s.waiting.to_string(),
+                s.coverage.map(num).unwrap_or_default(),
+                s.fte_needed.normalize().to_string(),
+                s.sp_referred_12m.to_string(),
+                num(s.sp_referred_per_1000),
+                s.target_per_1000.normalize().to_string(),
+            ]
+        }),
+    )
+}
+
+pub fn segments_csv(summaries: &[PcnSummary], rows: &[ProposalRow]) -> Result<Vec<u8>> {
+    let mut lines = Vec::new();
+    for s in summaries {
+        for seg in Segment::ALL {
+            let in_seg = rows
+                .iter()
+                .filter(|r| r.candidate.pcn_code == s.pcn_code && r.segment == seg);
+            let (mut high, mut proposed, mut waiting) = (0u64, 0u64, 0u64);
+            for r in in_seg {
+                high += 1;
+                match r.status {
+                    Status::Proposed => proposed += 1,
+                    Status::Waiting => waiting += 1,
+                }
+            }
+            lines.push(vec![
+                s.pcn_code.clone(),
+                seg.name().to_string(),
+                high.to_string(),
+                proposed.to_string(),
+                waiting.to_string(),
+            ]);
+        }
+    }
+    csv_text(
+        &["pcn_code", "segment", "high_need", "proposed", "waiting"],
+        lines,
+    )
+}
+
+/// Columns of a clinical lead's list: the contract columns, then context, then
+/// the two columns the lead fills in.
+pub const LIST_COLUMNS: [&str; 14] = [
+    "pcn_code",
+    "patient_id",
+    "practice_code",
+    "segment",
+    "need_score",
+    "need_reasons",
+    "rank",
+    "status",
+    "age_band",
+    "sex",
+    "imd_decile",
+    "proposal_id",
+    "decision",
+    "reason",
+];
+
+fn list_csv(rows: &[&ProposalRow], proposal_id: &str) -> Result<Vec<u8>> {
+    csv_text(
+        &LIST_COLUMNS,
+        rows.iter().map(|r| {
+            let c = &r.candidate;
+            vec![
+                c.pcn_code.clone(),
+                c.patient_id.to_string(),
+                c.practice_code.clone(),
+                r.segment.name().to_string(),
+                c.need_score.to_string(),
+                c.need_reasons.clone(),
+                r.rank.to_string(),
+                r.status.name().to_string(),
+                age_band(c.age),
+                c.sex.clone(),
+                c.imd_decile.map(|d| d.to_string()).unwrap_or_default(),
+                proposal_id.to_string(),
+                String::new(),
+                String::new(),
+            ]
+        }),
+    )
+}
+
+#[derive(Serialize)]
+struct CapacityJson<'a> {
+    proposal_id: &'a str,
+    as_of: String,
+    period_months: u32,
+    defaults: &'a CapacityDefaults,
+    pcns: &'a [PcnSummary],
+}
+
+/// Writes every output file of a proposal into `dir`.
+pub fn write_proposal(dir: &Path, p: &Proposal) -> Result<Vec<PathBuf>> {
+    let lists = dir.join("lists");
+    std::fs::create_dir_all(&lists).map_err(|e| PhmError::write(&lists, e))?;
+    let mut written = Vec::new();
+    let mut put = |name: &str, bytes: &[u8]| -> Result<()> {
+        let path = dir.join(name);
+        write_atomic(&path, bytes).map_err(|e| PhmError::write(&path, e))?;
+        written.push(path);
+        Ok(())
+    };
+    let batch = proposals_batch(&p.rows);
+    put(
+        "proposals.csv",
+        &crate::table_io::csv_bytes(&[batch.clone()])?,
+    )?;
+    put("capacity.csv", &capacity_csv(&p.summaries)?)?;
+    put("segments.csv", &segments_csv(&p.summaries, &p.rows)?)?;
+    let json = CapacityJson {
+        proposal_id: &p.proposal_id,
+        as_of: p.as_of.to_string(),
+        period_months: p.period_months,
+        defaults: &p.defaults,
+        pcns: &p.summaries,
+    };
+    let text = serde_json::to_string_pretty(&json).map_err(|e| PhmError::Input(e.to_string()))?;
+    put("capacity.json", text.as_bytes())?;
+    for s in &p.summaries {
+        let rows: Vec<&ProposalRow> = p
+            .rows
+            .iter()
+            .filter(|r| r.candidate.pcn_code == s.pcn_code)
+            .collect();
+        put(
+            &format!("lists/{}.csv", s.pcn_code),
+            &list_csv(&rows, &p.proposal_id)?,
+        )?;
+    }
+    let parquet = dir.join("proposals.parquet");
+    crate::output::write_parquet(&parquet, proposals_schema(), &[batch])
+        .map_err(|e| PhmError::write(&parquet, e))?;
+    written.push(parquet);
+    Ok(written)
+}
+
+/// Decimal as the CSV writes it, for messages.
+pub fn decimal_text(d: Decimal) -> String {
+    d.normalize().to_string()
+}

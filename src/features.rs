@@ -66,7 +66,7 @@ pub async fn latest_event_date(ctx: &SessionContext) -> Result<Option<NaiveDate>
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     Ok(batches.first().and_then(|b| {
         let a = b.column(0).as_primitive::<Date32Type>();
-        (a.len() > 0 && a.is_valid(0)).then(|| epoch + chrono::Duration::days(a.value(0) as i64))
+        (!a.is_empty() && a.is_valid(0)).then(|| epoch + chrono::Duration::days(a.value(0) as i64))
     }))
 }
 

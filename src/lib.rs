@@ -15,6 +15,7 @@ pub mod output;
 pub mod proposals;
 pub mod rules;
 pub mod scoring;
+pub mod stats;
 pub mod table_io;
 
 pub use error::{PhmError, Result};

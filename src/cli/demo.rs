@@ -9,7 +9,7 @@ use crate::error::{PhmError, Result};
 use crate::features::{Pipeline, RunOptions};
 
 /// Run the whole pipeline on the committed sample extract and write the
-/// outputs (features, cohort counts, attrition) to `out/`.
+/// outputs (features, cohort counts, attrition, proposals) to `out/`.
 ///
 /// Example: phm demo
 #[derive(Debug, Args)]
@@ -53,6 +53,17 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         let path = a.out.join(format!("{name}.csv"));
         crate::table_io::write_table(&path, schema, &batches)?;
         written.push(path);
+    }
+    let proposals = a.out.join("proposals");
+    std::fs::create_dir_all(&proposals).map_err(|e| PhmError::write(&proposals, e))?;
+    let excluded = crate::proposals::review::excluded(&proposals)?;
+    let proposal =
+        crate::proposals::run::propose(&pipeline, &Default::default(), &excluded).await?;
+    written.extend(crate::proposals::run::write_proposal(
+        &proposals, &proposal,
+    )?);
+    for s in &proposal.summaries {
+        println!("{}: {}", s.pcn_code, s.reading);
     }
     println!("phm demo: outputs written:");
     for p in written {

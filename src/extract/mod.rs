@@ -75,8 +75,8 @@ pub async fn register_extract(
     let mut locations = Vec::new();
     for spec in TABLES {
         let raw_name = format!("raw_{}", spec.name);
-        let location = if spec.name == contract::IMD.name && imd.is_some() {
-            let path = imd.expect("checked is_some above");
+        let imd_given = imd.filter(|_| spec.name == contract::IMD.name);
+        let location = if let Some(path) = imd_given {
             if is_csv(path) {
                 let batch = imd_csv::read_imd_csv(path)?;
                 ctx.register_batch(&raw_name, batch)

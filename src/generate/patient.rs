@@ -193,6 +193,7 @@ fn pick_weighted<'a>(items: &[(&'a str, f64)], rng: &mut ChaCha8Rng) -> &'a str 
 }
 
 /// Emits `n` events of `list` in `(from, to]`.
+#[allow(clippy::too_many_arguments)]
 fn code_events(
     b: &mut Buffers,
     ctx: &Context,
@@ -261,11 +262,13 @@ pub fn simulate(
         "U"
     };
     let female = sex == "F";
-    let age = sample_age(decile, rng);
+    let sampled_age = sample_age(decile, rng);
     let birth = {
-        let days = age as i32 * YEAR + age as i32 / 4 + rng.gen_range(0..YEAR);
+        let days = sampled_age as i32 * YEAR + sampled_age as i32 / 4 + rng.gen_range(0..YEAR);
         first_of_month(t - days)
     };
+    // The age every rule sees: whole years at T from the stored birth date.
+    let age = age_at(birth, t);
 
     // Ethnicity: PCN mix, then recording gaps (Z not stated 6%, null 7%).
     let eth_roll: f64 = rng.gen();
@@ -604,6 +607,19 @@ pub fn simulate(
 
 fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
     rand_distr::StandardNormal.sample(rng)
+}
+
+/// Whole years completed at `t` (both days since 1970), as extract.md defines age.
+fn age_at(birth: i32, t: i32) -> u32 {
+    use chrono::{Datelike, NaiveDate};
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let b = epoch + chrono::Duration::days(birth as i64);
+    let at = epoch + chrono::Duration::days(t as i64);
+    let mut years = at.year() - b.year();
+    if (at.month(), at.day()) < (b.month(), b.day()) {
+        years -= 1;
+    }
+    years.max(0) as u32
 }
 
 /// GP extracts give month and year of birth: the 1st of the month.

@@ -261,10 +261,7 @@ mod tests {
     #[test]
     fn capacity_floors_exactly() {
         // rules.md §4: 1.15 × 200 × 0.3 = 69.0 exactly (binary floats give 68.999…).
-        assert!(
-            1.15f64 * 200.0 * 0.3 < 69.0,
-            "the float trap this guards against"
-        );
+        // In binary floating point 1.15 × 200 × 0.3 is 68.99999…, whose floor is 68.
         assert_eq!(capacity(&input("1.15"), 12), 69);
         // 2.0 × 200 × 0.3 = 120; over 6 months 60; 1.7 FTE × 60 = 102 over 12 months.
         assert_eq!(capacity(&input("2.0"), 12), 120);

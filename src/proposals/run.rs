@@ -444,7 +444,7 @@ pub fn write_proposal(dir: &Path, p: &Proposal) -> Result<Vec<PathBuf>> {
     let batch = proposals_batch(&p.rows);
     put(
         "proposals.csv",
-        &crate::table_io::csv_bytes(&[batch.clone()])?,
+        &crate::table_io::csv_bytes(std::slice::from_ref(&batch))?,
     )?;
     put("capacity.csv", &capacity_csv(&p.summaries)?)?;
     put("segments.csv", &segments_csv(&p.summaries, &p.rows)?)?;

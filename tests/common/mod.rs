@@ -317,6 +317,10 @@ pub fn rows_of(batches: &[RecordBatch]) -> BTreeMap<i64, Row> {
                     match col.data_type() {
                         DataType::Int64 => V::I(col.as_primitive::<Int64Type>().value(r)),
                         DataType::Int32 => V::I(col.as_primitive::<Int32Type>().value(r) as i64),
+                        DataType::UInt64 => V::I(
+                            col.as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+                                .value(r) as i64,
+                        ),
                         DataType::Boolean => V::B(col.as_boolean().value(r)),
                         DataType::Utf8 => V::S(col.as_string::<i32>().value(r).to_string()),
                         DataType::Date32 => V::I(col.as_primitive::<Date32Type>().value(r) as i64),

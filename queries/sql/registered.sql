@@ -4,7 +4,8 @@
 -- Age is whole years completed at T from birth_date exactly as given; someone
 -- born on 29 February has their birthday on 1 March in other years.
 -- IMD decile comes from the `imd` table by LSOA; null when the LSOA is null or
--- not found. Quintile = (decile + 1) / 2 in integer arithmetic.
+-- not found. Quintile = (decile + 1) / 2 in integer arithmetic (written with
+-- floor so engines whose / on integers is real division agree).
 SELECT
     p.patient_id,
     p.practice_code,
@@ -22,7 +23,7 @@ SELECT
           END
         AS INT) AS age,
     i.imd_decile,
-    CAST((i.imd_decile + 1) / 2 AS INT) AS imd_quintile
+    CAST(floor((i.imd_decile + 1) / 2.0) AS INT) AS imd_quintile
 FROM patients p
 LEFT JOIN imd i ON i.lsoa_code = p.lsoa_code
 WHERE p.registered_from <= $as_of

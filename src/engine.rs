@@ -75,7 +75,10 @@ pub fn session(
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let mut config = SessionConfig::new()
+    // DATAFUSION_* environment variables (e.g. DATAFUSION_EXECUTION_BATCH_SIZE)
+    // tune the engine without a rebuild; phm's own settings below win.
+    let base = SessionConfig::from_env().unwrap_or_default();
+    let mut config = base
         .with_target_partitions(threads)
         .with_information_schema(true);
     let opts = config.options_mut();

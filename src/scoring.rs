@@ -211,3 +211,115 @@ pub fn score_batch(
     columns.push(Arc::new(BooleanArray::from(high)));
     RecordBatch::try_new(schema.clone(), columns).map_err(|e| RulesError::Engine(e.into()))
 }
+
+#[cfg(test)]
+mod tests {
+    //! Hand-worked scores from the table in rules.md §3.
+    use super::*;
+    use datafusion::arrow::array::{Array, AsArray, Int32Array};
+
+    const FLAGS: [&str; 13] = [
+        "core20",
+        "plus_ethnic_minority",
+        "plus_inclusion_health",
+        "plus_learning_disability",
+        "lonely",
+        "social_needs",
+        "mental_health",
+        "frailty",
+        "carer",
+        "hfu_ae",
+        "hfu_adm",
+        "hfu_gp",
+        "eligible",
+    ];
+
+    fn config() -> ScoringConfig {
+        ScoringConfig::parse("scoring.toml", include_str!("../queries/scoring.toml")).unwrap()
+    }
+
+    /// One patient with the given flags true and `ltc` conditions; returns (score, reasons, high_need).
+    fn score(on: &[&str], ltc: i32) -> (i32, String, bool) {
+        let mut fields = Vec::new();
+        let mut cols: Vec<ArrayRef> = Vec::new();
+        for f in FLAGS {
+            fields.push(Field::new(f, DataType::Boolean, false));
+            cols.push(Arc::new(BooleanArray::from(vec![on.contains(&f)])));
+        }
+        fields.push(Field::new("ltc_count", DataType::Int32, false));
+        cols.push(Arc::new(Int32Array::from(vec![ltc])));
+        let schema = Schema::new(fields);
+        let batch = RecordBatch::try_new(Arc::new(schema.clone()), cols).unwrap();
+        let scored = score_batch(&config(), &batch, &scored_schema(&schema)).unwrap();
+        let n = scored.num_columns();
+        let s = scored.column(n - 3).as_primitive::<Int32Type>().value(0);
+        let r = scored.column(n - 2).as_string::<i32>().value(0).to_string();
+        let h = scored.column(n - 1).as_boolean();
+        assert!(h.is_valid(0));
+        (s, r, h.value(0))
+    }
+
+    #[test]
+    fn every_component_scores_its_points_alone() {
+        let cases = [
+            ("core20", 2),
+            ("plus_ethnic_minority", 1),
+            ("plus_inclusion_health", 2),
+            ("plus_learning_disability", 1),
+            ("lonely", 3),
+            ("social_needs", 2),
+            ("mental_health", 2),
+            ("frailty", 2),
+            ("carer", 1),
+            ("hfu_ae", 3),
+            ("hfu_adm", 2),
+            ("hfu_gp", 2),
+        ];
+        for (flag, points) in cases {
+            assert_eq!(score(&[flag, "eligible"], 0), (points, format!("{flag}+{points}"), false), "{flag}");
+        }
+    }
+
+    #[test]
+    fn multimorbidity_points_by_ltc_count() {
+        assert_eq!(score(&[], 0), (0, String::new(), false));
+        assert_eq!(score(&[], 1), (0, String::new(), false));
+        assert_eq!(score(&[], 2), (1, "ltc2+1".into(), false));
+        assert_eq!(score(&[], 3), (1, "ltc2+1".into(), false));
+        assert_eq!(score(&[], 4), (2, "ltc2+1; ltc4+1".into(), false));
+        assert_eq!(score(&[], 14), (2, "ltc2+1; ltc4+1".into(), false));
+    }
+
+    #[test]
+    fn all_flags_at_once_in_table_order() {
+        // 2+1+2+1+3+2+2+2+1 + 1+1 + 3+2+2 = 25.
+        let all: Vec<&str> = FLAGS.to_vec();
+        let (s, r, h) = score(&all, 5);
+        assert_eq!(s, 25);
+        assert_eq!(
+            r,
+            "core20+2; plus_ethnic_minority+1; plus_inclusion_health+2; plus_learning_disability+1; lonely+3; social_needs+2; mental_health+2; frailty+2; carer+1; ltc2+1; ltc4+1; hfu_ae+3; hfu_adm+2; hfu_gp+2"
+        );
+        assert!(h);
+    }
+
+    #[test]
+    fn high_need_needs_eligibility_and_the_threshold() {
+        // lonely 3 + social 2 = 5: below 6. + carer = 6: high need when eligible.
+        assert!(!score(&["lonely", "social_needs", "eligible"], 0).2);
+        assert!(score(&["lonely", "social_needs", "carer", "eligible"], 0).2);
+        assert!(!score(&["lonely", "social_needs", "carer"], 0).2, "not eligible");
+    }
+
+    #[test]
+    fn zero_points_never_appear_in_reasons_and_bad_config_is_an_error() {
+        let mut c = config();
+        c.points.carer = 0;
+        let text = include_str!("../queries/scoring.toml").replace("carer = 1", "carer = 0");
+        assert_eq!(ScoringConfig::parse("s", &text).unwrap(), c);
+        let unknown = format!("{}\n[extra]\nx = 1\n", include_str!("../queries/scoring.toml"));
+        assert!(ScoringConfig::parse("s", &unknown).unwrap_err().to_string().contains("extra"));
+        let negative = include_str!("../queries/scoring.toml").replace("core20 = 2", "core20 = -2");
+        assert!(ScoringConfig::parse("s", &negative).is_err());
+    }
+}

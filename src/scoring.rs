@@ -276,7 +276,11 @@ mod tests {
             ("hfu_gp", 2),
         ];
         for (flag, points) in cases {
-            assert_eq!(score(&[flag, "eligible"], 0), (points, format!("{flag}+{points}"), false), "{flag}");
+            assert_eq!(
+                score(&[flag, "eligible"], 0),
+                (points, format!("{flag}+{points}"), false),
+                "{flag}"
+            );
         }
     }
 
@@ -308,7 +312,10 @@ mod tests {
         // lonely 3 + social 2 = 5: below 6. + carer = 6: high need when eligible.
         assert!(!score(&["lonely", "social_needs", "eligible"], 0).2);
         assert!(score(&["lonely", "social_needs", "carer", "eligible"], 0).2);
-        assert!(!score(&["lonely", "social_needs", "carer"], 0).2, "not eligible");
+        assert!(
+            !score(&["lonely", "social_needs", "carer"], 0).2,
+            "not eligible"
+        );
     }
 
     #[test]
@@ -317,8 +324,14 @@ mod tests {
         c.points.carer = 0;
         let text = include_str!("../queries/scoring.toml").replace("carer = 1", "carer = 0");
         assert_eq!(ScoringConfig::parse("s", &text).unwrap(), c);
-        let unknown = format!("{}\n[extra]\nx = 1\n", include_str!("../queries/scoring.toml"));
-        assert!(ScoringConfig::parse("s", &unknown).unwrap_err().to_string().contains("extra"));
+        let unknown = format!(
+            "{}\n[extra]\nx = 1\n",
+            include_str!("../queries/scoring.toml")
+        );
+        assert!(ScoringConfig::parse("s", &unknown)
+            .unwrap_err()
+            .to_string()
+            .contains("extra"));
         let negative = include_str!("../queries/scoring.toml").replace("core20 = 2", "core20 = -2");
         assert!(ScoringConfig::parse("s", &negative).is_err());
     }

@@ -78,9 +78,10 @@ pub fn parquet_properties() -> WriterProperties {
         .build()
 }
 
-/// An atomic Parquet file written batch by batch.
+/// An atomic Parquet file written batch by batch: dropped without
+/// [`ParquetOut::commit`] (an error, an interrupt), its temporary file is removed.
 pub struct ParquetOut {
-    writer: ArrowWriter<File>,
+    writer: Option<ArrowWriter<File>>,
     temp: PathBuf,
     target: PathBuf,
 }
@@ -102,39 +103,45 @@ impl ParquetOut {
         let writer = ArrowWriter::try_new(file, schema, Some(parquet_properties()))
             .map_err(io::Error::other)?;
         Ok(ParquetOut {
-            writer,
+            writer: Some(writer),
             temp,
             target: target.to_path_buf(),
         })
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> io::Result<()> {
-        self.writer.write(batch).map_err(io::Error::other)
+        match self.writer.as_mut() {
+            Some(w) => w.write(batch).map_err(io::Error::other),
+            None => Err(io::Error::other("write after commit")),
+        }
     }
 
-    pub fn commit(self) -> io::Result<()> {
-        let ParquetOut {
-            writer,
-            temp,
-            target,
-        } = self;
-        let result = writer.close().map_err(io::Error::other).and_then(|file| {
-            // `close` returns the metadata; sync via reopening is unnecessary as
-            // rename is atomic on the same filesystem.
-            let _ = file;
-            std::fs::rename(&temp, &target)
-        });
+    /// Finishes the file and renames it into place.
+    pub fn commit(mut self) -> io::Result<()> {
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| io::Error::other("commit called twice"))?;
+        let result = writer
+            .into_inner()
+            .map_err(io::Error::other)
+            .and_then(|file| file.sync_all())
+            .and_then(|()| std::fs::rename(&self.temp, &self.target));
         if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
+            let _ = std::fs::remove_file(&self.temp);
         }
         result
     }
 
     /// Abandons the file, removing the temporary.
-    pub fn abort(self) {
-        let temp = self.temp.clone();
-        drop(self.writer);
-        let _ = std::fs::remove_file(temp);
+    pub fn abort(self) {}
+}
+
+impl Drop for ParquetOut {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
     }
 }
 

@@ -78,8 +78,13 @@ pub fn session(
     // DATAFUSION_* environment variables (e.g. DATAFUSION_EXECUTION_BATCH_SIZE)
     // tune the engine without a rebuild; phm's own settings below win.
     let base = SessionConfig::from_env().unwrap_or_default();
+    let partitions = if std::env::var_os("DATAFUSION_EXECUTION_TARGET_PARTITIONS").is_some() {
+        base.target_partitions()
+    } else {
+        threads
+    };
     let mut config = base
-        .with_target_partitions(threads)
+        .with_target_partitions(partitions)
         .with_information_schema(true);
     let opts = config.options_mut();
     opts.execution.parquet.schema_force_view_types = false;

@@ -130,13 +130,25 @@ impl Printer {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    // Generation is synchronous rayon work: run it outside the runtime so that
+    // Ctrl-C ends it at once (the default signal action). Its output is built in a
+    // hidden temporary folder and only renamed into place when complete.
+    match cli.command {
+        Command::Generate(a) => generate::run(a),
+        other => run_async(other),
+    }
+}
+
+/// Runs a query-engine command on a tokio runtime; Ctrl-C stops it with an
+/// error, and its unfinished output files are removed as they are dropped.
+fn run_async(command: Command) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| PhmError::Input(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
         let work = async {
-            match cli.command {
+            match command {
                 Command::Generate(a) => generate::run(a),
                 Command::Validate(a) => validate::run(a).await,
                 Command::Features(a) => features::run(a).await,

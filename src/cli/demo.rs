@@ -40,13 +40,26 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     };
     let pipeline = Pipeline::open(&options).await?;
     super::print_warnings(printer, &pipeline.warnings);
+    // Compute the features once: register them for the reports and write the
+    // same batches out, rather than running the plan a second time.
+    let batches = pipeline.register_features().await?;
+    let schema = std::sync::Arc::new(
+        pipeline
+            .ctx
+            .table("features")
+            .await?
+            .schema()
+            .as_arrow()
+            .clone(),
+    );
     let features = a.out.join("features.parquet");
-    let rows = pipeline.write_features(&features).await?;
+    crate::output::write_parquet(&features, schema, &batches)
+        .map_err(|e| PhmError::write(&features, e))?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     printer.note(format!(
         "phm: {rows} registered patients at {}",
         pipeline.as_of
     ));
-    pipeline.register_features().await?;
     let mut written = vec![features];
     for name in ["cohorts", "attrition"] {
         let (schema, batches) = pipeline.run_report(name).await?;

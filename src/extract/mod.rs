@@ -10,7 +10,7 @@ pub mod validate;
 
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::datatypes::Schema;
 use datafusion::error::DataFusionError;
 use datafusion::execution::options::ParquetReadOptions;
 use datafusion::prelude::{cast, ident, SessionContext};
@@ -241,9 +241,4 @@ async fn register_typed_view(
     ctx.register_table(spec.name, typed.into_view())
         .map_err(query_err)?;
     Ok(())
-}
-
-/// The stored Arrow type of a column, for messages.
-pub fn describe_type(t: &DataType) -> String {
-    format!("{t}")
 }

@@ -11,6 +11,8 @@ pub enum PhmError {
     Rules(#[from] crate::rules::RulesError),
     #[error(transparent)]
     Generate(#[from] crate::generate::GenerateError),
+    #[error("statistics: {0}")]
+    Stats(#[from] crate::stats::StatsError),
     #[error("{0}")]
     Input(String),
     #[error("writing {}: {source}", .path.display())]
@@ -32,7 +34,7 @@ impl PhmError {
             PhmError::Extract(e) => e.is_input_error(),
             PhmError::Rules(e) => e.is_input_error(),
             PhmError::Generate(e) => !matches!(e, crate::generate::GenerateError::Io { .. }),
-            PhmError::Input(_) => true,
+            PhmError::Input(_) | PhmError::Stats(_) => true,
             PhmError::Write { .. } | PhmError::Engine(_) | PhmError::Interrupted => false,
         };
         if input {

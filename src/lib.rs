@@ -2,15 +2,21 @@
 //!
 //! The pipeline, one module per step: `extract` (open and validate the Parquet
 //! extract), `rules` (load `queries/`), `features` (run the rules' SQL on
-//! DataFusion), `scoring` (unmet-need score), `generate` (synthetic extracts),
+//! DataFusion), `scoring` (unmet-need score), `indicators` + `inequalities` +
+//! `compare` (deprivation statistics over `stats`), `disclosure` (rules.md §6),
+//! `generate` (synthetic extracts),
 //! `cli` (the `phm` subcommands).
 
 pub mod cli;
+pub mod compare;
+pub mod disclosure;
 pub mod engine;
 pub mod error;
 pub mod extract;
 pub mod features;
 pub mod generate;
+pub mod indicators;
+pub mod inequalities;
 pub mod output;
 pub mod proposals;
 pub mod rules;

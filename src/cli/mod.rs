@@ -2,9 +2,11 @@
 //! Results go to stdout or `--out`; progress and warnings go to stderr.
 
 mod cohorts;
+mod compare;
 mod demo;
 mod features;
 mod generate;
+mod inequalities;
 mod propose;
 mod query;
 mod review;
@@ -44,6 +46,8 @@ pub enum Command {
     Features(features::FeaturesArgs),
     Query(query::QueryArgs),
     Cohorts(cohorts::CohortsArgs),
+    Inequalities(inequalities::InequalitiesArgs),
+    Compare(compare::CompareArgs),
     Propose(propose::ProposeArgs),
     Review(review::ReviewArgs),
     Whatif(whatif::WhatIfArgs),
@@ -154,6 +158,8 @@ fn run_async(command: Command) -> Result<()> {
                 Command::Features(a) => features::run(a).await,
                 Command::Query(a) => query::run(a).await,
                 Command::Cohorts(a) => cohorts::run(a).await,
+                Command::Inequalities(a) => inequalities::run(a).await,
+                Command::Compare(a) => compare::run(a).await,
                 Command::Propose(a) => propose::run(a).await,
                 Command::Review(a) => review::run(a),
                 Command::Whatif(a) => whatif::run(a),
@@ -173,4 +179,53 @@ pub fn print_warnings(printer: Printer, report: &crate::extract::ValidationRepor
     for w in report.warnings() {
         printer.note(format!("phm: {w}"));
     }
+}
+
+/// Opens the extract, prints its warnings and registers the scored `features`.
+pub async fn open_with_features(
+    common: &ExtractArgs,
+    printer: Printer,
+) -> Result<crate::features::Pipeline> {
+    let pipeline = crate::features::Pipeline::open(&common.run_options()).await?;
+    print_warnings(printer, &pipeline.warnings);
+    pipeline.register_features().await?;
+    Ok(pipeline)
+}
+
+/// Writes `manifest.json` (what was run, on what, with which disclosure
+/// control) into an output folder, and `NOT_FOR_SHARING.txt` when disclosure
+/// control was switched off, so a folder always says whether it may be shared.
+pub fn write_manifest(
+    dir: &std::path::Path,
+    command: &str,
+    pipeline: &crate::features::Pipeline,
+    indicators: &[crate::indicators::Indicator],
+    disclosure: crate::disclosure::Disclosure,
+) -> Result<()> {
+    let manifest = serde_json::json!({
+        "command": command,
+        "phm_version": env!("CARGO_PKG_VERSION"),
+        "as_of": pipeline.as_of.to_string(),
+        "rules": pipeline.rules.origin,
+        "indicators": indicators,
+        "disclosure_control": disclosure == crate::disclosure::Disclosure::Controlled,
+        "disclosure": disclosure.statement(),
+    });
+    let path = dir.join("manifest.json");
+    let bytes = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| PhmError::Input(format!("cannot write JSON: {e}")))?;
+    crate::output::write_atomic(&path, &bytes).map_err(|e| PhmError::write(&path, e))?;
+    let stamp = dir.join("NOT_FOR_SHARING.txt");
+    match disclosure {
+        crate::disclosure::Disclosure::Off => {
+            crate::output::write_atomic(&stamp, crate::disclosure::NOT_FOR_SHARING.as_bytes())
+                .map_err(|e| PhmError::write(&stamp, e))?
+        }
+        crate::disclosure::Disclosure::Controlled => {
+            if stamp.exists() {
+                std::fs::remove_file(&stamp).map_err(|e| PhmError::write(&stamp, e))?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 //! `generate` (synthetic extracts),
 //! `cli` (the `phm` subcommands).
 
+pub mod charts;
 pub mod cli;
 pub mod compare;
 pub mod disclosure;
@@ -19,6 +20,7 @@ pub mod indicators;
 pub mod inequalities;
 pub mod output;
 pub mod proposals;
+pub mod report;
 pub mod rules;
 pub mod scoring;
 pub mod stats;

@@ -30,6 +30,13 @@ fn demo_writes_every_output() {
         "proposals/capacity.csv",
         "proposals/segments.csv",
         "proposals/capacity.json",
+        "inequalities/inequalities.csv",
+        "inequalities/sii.csv",
+        "inequalities/gap.csv",
+        "report/icb/report.html",
+        "report/icb/charts/funnel_high_need.png",
+        "report/pcn/U10037/report.html",
+        "report/pcn/U10037/proposed.csv",
     ] {
         assert!(out.join(f).is_file(), "{f} missing; stdout:\n{stdout}");
     }

@@ -9,7 +9,8 @@ use crate::error::{PhmError, Result};
 use crate::features::{Pipeline, RunOptions};
 
 /// Run the whole pipeline on the committed sample extract and write the
-/// outputs (features, cohort counts, attrition, proposals) to `out/`.
+/// outputs (features, cohort counts, attrition, proposals, inequalities and
+/// the PCN and ICB reports with their charts) to `out/`.
 ///
 /// Example: phm demo
 #[derive(Debug, Args)]
@@ -69,18 +70,30 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     }
     let proposals = a.out.join("proposals");
     std::fs::create_dir_all(&proposals).map_err(|e| PhmError::write(&proposals, e))?;
-    let excluded = crate::proposals::review::excluded(&proposals)?;
-    let proposal =
-        crate::proposals::run::propose(&pipeline, &Default::default(), &excluded).await?;
-    written.extend(crate::proposals::run::write_proposal(
-        &proposals, &proposal,
-    )?);
+    let report_options = crate::report::ReportOptions {
+        excluded: crate::proposals::review::excluded(&proposals)?,
+        ..Default::default()
+    };
+    let data = crate::report::gather(&pipeline, &report_options).await?;
+    let proposal = &data.proposal;
+    written.extend(crate::proposals::run::write_proposal(&proposals, proposal)?);
+    let inequalities = a.out.join("inequalities");
+    crate::inequalities::write(&inequalities, &data.shared)?;
+    written.push(inequalities.join("inequalities.csv"));
+    written.push(inequalities.join("sii.csv"));
+    written.push(inequalities.join("gap.csv"));
+    let files = crate::report::write_reports(&data, &a.out.join("report"), &report_options)?;
     for s in &proposal.summaries {
         println!("{}: {}", s.pcn_code, s.reading);
     }
     println!("phm demo: outputs written:");
     for p in written {
         println!("  {}", p.display());
+    }
+    println!("Reports (open in a browser):");
+    println!("  ICB, disclosure-controlled: {}", files.icb.display());
+    for p in &files.pcns {
+        println!("  PCN, patient-level: {}", p.display());
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ mod generate;
 mod inequalities;
 mod propose;
 mod query;
+mod report;
 mod review;
 mod rules;
 mod validate;
@@ -49,6 +50,7 @@ pub enum Command {
     Inequalities(inequalities::InequalitiesArgs),
     Compare(compare::CompareArgs),
     Propose(propose::ProposeArgs),
+    Report(report::ReportArgs),
     Review(review::ReviewArgs),
     Whatif(whatif::WhatIfArgs),
     Demo(demo::DemoArgs),
@@ -161,6 +163,7 @@ fn run_async(command: Command) -> Result<()> {
                 Command::Inequalities(a) => inequalities::run(a).await,
                 Command::Compare(a) => compare::run(a).await,
                 Command::Propose(a) => propose::run(a).await,
+                Command::Report(a) => report::run(a).await,
                 Command::Review(a) => review::run(a),
                 Command::Whatif(a) => whatif::run(a),
                 Command::Demo(a) => demo::run(a).await,

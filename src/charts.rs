@@ -724,3 +724,59 @@ pub fn texts(svg: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient() -> Chart {
+        Chart::Gradient(Gradient {
+            title: "Test indicator by deprivation".into(),
+            unit: "%".into(),
+            group_label: "IMD decile".into(),
+            groups: 10,
+            points: (1..=10)
+                .map(|g| GradientPoint {
+                    group: g,
+                    value: 20.0 - g as f64,
+                    lower95: 18.0 - g as f64,
+                    upper95: 22.0 - g as f64,
+                })
+                .collect(),
+            fitted: Some((1..=10).map(|g| (g, 20.0 - g as f64)).collect()),
+            footnote: "Reference date 2025-03-31".into(),
+        })
+    }
+
+    #[test]
+    fn png_title_is_drawn_with_the_bundled_font() {
+        // The title band (top 28 px) holds only the title text: with no font
+        // it would stay white, so dark pixels there prove text was rendered.
+        let png = gradient().png().unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        assert_eq!((img.width(), img.height()), (WIDTH, HEIGHT));
+        let dark = (0..WIDTH)
+            .flat_map(|x| (0..28).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 100))
+            .count();
+        assert!(dark > 200, "only {dark} dark pixels in the title band");
+    }
+
+    #[test]
+    fn svg_marks_are_the_data_points_only() {
+        let svg = gradient().svg().unwrap();
+        // 10 points; 10 whiskers + 1 fitted line as polylines.
+        assert_eq!(count_marks(&svg, "circle"), 10);
+        assert_eq!(count_marks(&svg, "polyline"), 11);
+        assert!(texts(&svg)
+            .iter()
+            .any(|t| t == "Test indicator by deprivation"));
+        assert!(texts(&svg).iter().any(|t| t.contains("1 = most deprived")));
+    }
+
+    #[test]
+    fn footnotes_wrap_at_spaces() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("", 5), Vec::<String>::new());
+    }
+}

@@ -249,6 +249,20 @@ impl Chart {
     }
 }
 
+/// The legend every chart draws, upper right (the ranges leave room for it).
+fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK.mix(0.3))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(draw_err)
+}
+
 /// Splits text into lines of at most `width` characters at spaces.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
@@ -354,15 +368,7 @@ fn draw_gradient<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, g: &Gradient
                 PathElement::new(vec![(x, y), (x + 20, y)], line_colour.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(draw_err)?;
-    Ok(())
+    legend(&mut chart)
 }
 
 fn draw_funnel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, f: &Funnel) -> Result<()> {
@@ -479,15 +485,7 @@ fn draw_funnel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, f: &Funnel) ->
             )
         }))
         .map_err(draw_err)?;
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(draw_err)?;
-    Ok(())
+    legend(&mut chart)
 }
 
 fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, b: &StackedBars) -> Result<()> {
@@ -564,15 +562,7 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, b: &StackedBars)
             .label(name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
     }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(draw_err)?;
-    Ok(())
+    legend(&mut chart)
 }
 
 fn draw_pyramid<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Pyramid) -> Result<()> {
@@ -636,15 +626,7 @@ fn draw_pyramid<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Pyramid) 
         .legend(move |(x, y)| {
             PathElement::new(vec![(x + 7, y - 6), (x + 7, y + 6)], coh.stroke_width(3))
         });
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(draw_err)?;
-    Ok(())
+    legend(&mut chart)
 }
 
 fn draw_distribution<DB: DrawingBackend>(
@@ -690,15 +672,7 @@ fn draw_distribution<DB: DrawingBackend>(
             .label(name.clone())
             .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
     }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(draw_err)?;
-    Ok(())
+    legend(&mut chart)
 }
 
 /// Number of `class="mark"` elements of one SVG tag (e.g. "circle").

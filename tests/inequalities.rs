@@ -12,24 +12,11 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 
 const T: &str = "2024-03-31";
 const Z95: f64 = 1.959963984540054;
-
-fn phm(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_phm"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
 
 const LSOAS: [&str; 10] = [
     "E01000001",
@@ -87,21 +74,6 @@ fn extract(dir: &Path) {
         }
     }
     x.write(dir);
-}
-
-/// Rows of a CSV as maps from column to cell.
-fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|rec| {
-            headers
-                .iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 fn header(path: &Path) -> String {
@@ -213,7 +185,7 @@ fn proportions_by_decile_with_wilson_limits_and_unknown_row() {
         &["--indicator", "hypertension", "--no-disclosure-control"],
         None,
     );
-    let rows = read_csv(&r.out.join("inequalities.csv"));
+    let rows = csv_maps(&r.out.join("inequalities.csv"));
     let icb = &find(&rows, &[("area_type", "icb"), ("group", "all")])["area_code"].clone();
     for d in 1..=10 {
         let row = find(&rows, &[("area_code", "U1"), ("group", &d.to_string())]);
@@ -259,7 +231,7 @@ fn proportions_by_decile_with_wilson_limits_and_unknown_row() {
 #[test]
 fn sii_rii_and_gap_match_hand_values() {
     let r = run(&["--indicator", "hypertension"], None);
-    let sii = read_csv(&r.out.join("sii.csv"));
+    let sii = csv_maps(&r.out.join("sii.csv"));
     // U1: equal populations, so ranks bⱼ = (d − 0.5)/10 and y = 0.30 − 0.02d
     // = 0.29 − 0.2b exactly: β = −0.2, α = 0.29. SII = −m·β = 20 points;
     // RII = α/(α + β) = 0.29/0.09 (inverted because m′ < 0).
@@ -276,7 +248,7 @@ fn sii_rii_and_gap_match_hand_values() {
     assert!(u2["note"].contains("no population"), "{u2:?}");
 
     // Gap: quintile 1 = deciles 1–2 (54/200 = 27%), quintile 5 = 9–10 (22/200 = 11%).
-    let gap = read_csv(&r.out.join("gap.csv"));
+    let gap = csv_maps(&r.out.join("gap.csv"));
     let g = find(&gap, &[("area_code", "U1")]);
     close(f(g, "q1_value"), 27.0, "q1");
     close(f(g, "q5_value"), 11.0, "q5");
@@ -305,7 +277,7 @@ fn sii_rii_and_gap_match_hand_values() {
 #[test]
 fn disclosure_control_is_on_by_default() {
     let r = run(&["--indicator", "hypertension"], None);
-    let rows = read_csv(&r.out.join("inequalities.csv"));
+    let rows = csv_maps(&r.out.join("inequalities.csv"));
     // 28 → 30, 100 stays, 26 → 25 (nearest 5); the value is from unrounded counts.
     let d1 = find(&rows, &[("area_code", "U1"), ("group", "1")]);
     assert_eq!(
@@ -379,7 +351,7 @@ standardised = true
 #[test]
 fn dsr_rows_follow_dobson_and_the_publication_rules() {
     let r = run(&["--no-disclosure-control"], Some(DSR_INDICATORS));
-    let rows = read_csv(&r.out.join("inequalities.csv"));
+    let rows = csv_maps(&r.out.join("inequalities.csv"));
     // One band (50–54) covered: DSR = x·w/n / w × m = 12/1020 × 1000, and
     // √(var/O) = 1/n, so the limits are Byar's on O: byar(12)/n × m.
     let all = find(
@@ -425,7 +397,7 @@ fn dsr_rows_follow_dobson_and_the_publication_rules() {
     assert_eq!(wide["value"], "");
     assert_eq!(wide["note"], "empty age band");
     // SII needs every decile: only decile 1 has a DSR, so it is withheld, noted.
-    let sii = read_csv(&r.out.join("sii.csv"));
+    let sii = csv_maps(&r.out.join("sii.csv"));
     let s = find(&sii, &[("indicator", "adm_50_54"), ("area_code", "U1")]);
     assert_eq!(s["sii"], "");
     assert!(!s["note"].is_empty());
@@ -556,7 +528,7 @@ fn statrs_free_normal_quantile(p: f64) -> f64 {
 #[test]
 fn funnel_has_one_point_per_pcn_with_limits_from_the_formula() {
     let (_d, out, _) = compare(&["--no-disclosure-control"]);
-    let rows = read_csv(&out.join("funnel.csv"));
+    let rows = csv_maps(&out.join("funnel.csv"));
     assert_eq!(
         header(&out.join("funnel.csv")),
         "indicator,level,area_code,numerator,denominator,value,average,lower95,upper95,\
@@ -598,17 +570,17 @@ fn funnel_has_one_point_per_pcn_with_limits_from_the_formula() {
         };
         assert_eq!(r["significance"], want, "{code}");
     }
-    let league = read_csv(&out.join("league.csv"));
+    let league = csv_maps(&out.join("league.csv"));
     assert_eq!(league[0]["area_code"], "U2", "41.7% ranks above 18.9%");
     assert_eq!(league[0]["rank"], "1");
-    let lines = read_csv(&out.join("funnel_limits.csv"));
+    let lines = csv_maps(&out.join("funnel_limits.csv"));
     assert!(lines.len() >= 100);
 }
 
 #[test]
 fn funnel_is_disclosure_controlled_by_default() {
     let (_d, out, _) = compare(&[]);
-    let rows = read_csv(&out.join("funnel.csv"));
+    let rows = csv_maps(&out.join("funnel.csv"));
     let u2 = find(&rows, &[("area_code", "U2")]);
     // 5 → suppressed, 12 → 10; the value goes with the suppressed numerator.
     assert_eq!(
@@ -634,7 +606,7 @@ fn funnel_is_disclosure_controlled_by_default() {
 #[test]
 fn compare_by_practice() {
     let (_d, out, _) = compare(&["--level", "practice", "--no-disclosure-control"]);
-    let rows = read_csv(&out.join("funnel.csv"));
+    let rows = csv_maps(&out.join("funnel.csv"));
     let codes: Vec<&str> = rows.iter().map(|r| r["area_code"].as_str()).collect();
     assert_eq!(codes, ["P00001", "P00002"]);
     assert!(rows.iter().all(|r| r["level"] == "practice"));

@@ -2,23 +2,12 @@
 //! opened in real headless Chromium (screenshots kept under the target dir),
 //! and the ICB report swept for patient ids and unprotected counts.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-fn phm(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_phm"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod common;
+use common::{csv_maps, phm};
 
 /// Where this test file keeps its outputs (inside the target dir, so CI keeps them).
 fn artefacts() -> PathBuf {
@@ -47,20 +36,6 @@ fn sample_reports() -> &'static Path {
     })
 }
 
-fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|rec| {
-            headers
-                .iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
-
 fn svg(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -69,7 +44,7 @@ fn svg(path: &Path) -> String {
 fn funnel_draws_one_point_per_pcn_and_labels_exactly_the_998_outliers() {
     let icb = sample_reports().join("icb");
     for name in ["high_need", "sp_referral", "hfu_ae", "loneliness"] {
-        let rows = read_csv(&icb.join(format!("funnel_{name}.csv")));
+        let rows = csv_maps(&icb.join(format!("funnel_{name}.csv")));
         let drawn = svg(&icb.join(format!("charts/funnel_{name}.svg")));
         let with_value: Vec<_> = rows.iter().filter(|r| !r["value"].is_empty()).collect();
         assert_eq!(with_value.len(), 6, "{name}: the sample has 6 PCNs");
@@ -96,7 +71,7 @@ fn funnel_draws_one_point_per_pcn_and_labels_exactly_the_998_outliers() {
 #[test]
 fn gradient_draws_a_point_per_decile_with_a_value() {
     let icb = sample_reports().join("icb");
-    let rows = read_csv(&icb.join("inequalities.csv"));
+    let rows = csv_maps(&icb.join("inequalities.csv"));
     let code = rows.iter().find(|r| r["area_type"] == "icb").unwrap()["area_code"].clone();
     for name in ["high_need", "loneliness"] {
         let groups = rows
@@ -122,7 +97,7 @@ fn gradient_draws_a_point_per_decile_with_a_value() {
 #[test]
 fn capacity_bars_match_the_proposal() {
     let pcn_dir = sample_reports().join("pcn").join("U10037");
-    let summary = read_csv(&sample_reports().join("icb/pcn_summary.csv"));
+    let summary = csv_maps(&sample_reports().join("icb/pcn_summary.csv"));
     let drawn = svg(&pcn_dir.join("charts/need_capacity.svg"));
     // Every PCN has proposed patients; waiting ones only where high need exceeds capacity.
     let waiting_bars = summary.iter().filter(|r| r["waiting"] != "0").count();
@@ -131,7 +106,7 @@ fn capacity_bars_match_the_proposal() {
         summary.len() + waiting_bars
     );
     // The PCN report's own cohort table lists exactly its proposed patients.
-    let proposed = read_csv(&pcn_dir.join("proposed.csv"));
+    let proposed = csv_maps(&pcn_dir.join("proposed.csv"));
     let html = std::fs::read_to_string(pcn_dir.join("report.html")).unwrap();
     for r in &proposed {
         assert!(html.contains(&format!("<td class=\"text\">{}</td>", r["patient_id"])));
@@ -345,7 +320,7 @@ fn icb_report_of_small_pcns_suppresses_and_holds_no_patient_rows() {
         ids_csv.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    let ids: std::collections::BTreeSet<String> = read_csv(&ids_csv)
+    let ids: std::collections::BTreeSet<String> = csv_maps(&ids_csv)
         .into_iter()
         .map(|r| r["patient_id"].clone())
         .collect();
@@ -398,7 +373,7 @@ fn icb_report_of_small_pcns_suppresses_and_holds_no_patient_rows() {
             );
         }
         if f.extension().is_some_and(|x| x == "csv") {
-            for row in read_csv(f) {
+            for row in csv_maps(f) {
                 for col in count_columns {
                     let Some(v) = row.get(col) else { continue };
                     if v.is_empty() || v == "suppressed" {

@@ -42,13 +42,19 @@ impl AtomicFile {
         self.file.as_mut().expect("writer used after commit")
     }
 
-    /// Flushes, syncs and renames into place.
+    /// Flushes, syncs and renames into place; on any failure (a full disk
+    /// shows up here, at the flush) the temporary file is removed.
     pub fn commit(mut self) -> io::Result<()> {
         let file = self.file.take().expect("commit called once");
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.temp, &self.target)
+        let finished = file
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&self.temp, &self.target));
+        if finished.is_err() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        finished
     }
 }
 

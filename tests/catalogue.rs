@@ -15,24 +15,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array};
-use datafusion::arrow::datatypes::{Field, Schema};
-use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::array::{Date32Array, Float64Array, Int64Array};
 
 const T: &str = "2024-03-31";
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_phm")
-}
-
-/// Runs phm: (exit code or -1 when killed by a signal, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin()).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 fn p(path: &Path) -> &str {
@@ -76,41 +64,10 @@ fn expect_input_error(code: i32, err: &str, needles: &[&str]) {
     }
 }
 
-/// Three registered patients with a row in every table.
-fn valid() -> Extract {
-    let mut x = Extract::default().with_default_imd();
-    for id in 1..=3 {
-        x.patients.push(Patient::new(id));
-    }
-    x.events
-        .push((1, code("hypertension"), "2023-01-01", Some(140.0)));
-    x.appointments
-        .push((1, "2023-01-01", "attended", "face_to_face"));
-    x.ae.push((2, "2023-02-02"));
-    x.admissions.push((3, "2023-03-03", "emergency"));
-    x
-}
-
-/// Replaces one table's file with columns of our own.
-fn replace(dir: &Path, table: &str, columns: Vec<(&str, ArrayRef)>) {
-    let schema = Arc::new(Schema::new(
-        columns
-            .iter()
-            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        columns.into_iter().map(|(_, a)| a).collect(),
-    )
-    .unwrap();
-    write_batches(&dir.join(format!("{table}.parquet")), schema, &[batch]);
-}
-
 /// A realistic extract made by `phm generate`.
 fn generated(dir: &Path, patients: usize) -> PathBuf {
     let ex = dir.join("extract");
-    let (code, _, err) = run(&[
+    let (code, _, err) = phm(&[
         "generate",
         "--quiet",
         "--patients",
@@ -129,7 +86,7 @@ fn generated(dir: &Path, patients: usize) -> PathBuf {
 /// The built-in rules exported to `dir/rules` for editing.
 fn exported_rules(dir: &Path) -> PathBuf {
     let rules = dir.join("rules");
-    let (code, _, err) = run(&["rules", "export", p(&rules)]);
+    let (code, _, err) = phm(&["rules", "export", p(&rules)]);
     assert_eq!(code, 0, "{err}");
     rules
 }
@@ -146,7 +103,7 @@ fn edit(path: &Path, from: &str, to: &str) {
 fn contract_breaches_stop_every_command_before_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let ex = dir.path().join("extract");
-    let mut x = valid();
+    let mut x = Extract::minimal_valid();
     x.patients.push(Patient::new(2)); // duplicate patient_id
     x.patients[0].sex = "X";
     x.write(&ex);
@@ -161,7 +118,7 @@ fn contract_breaches_stop_every_command_before_any_output() {
         let target = dir.path().join(args[2]);
         let mut full = vec![args[0], "--quiet", "--extract", p(&ex), "--as-of", T];
         full.extend(["--out", p(&target)]);
-        let (code, _, err) = run(&full);
+        let (code, _, err) = phm(&full);
         expect_input_error(
             code,
             &err,
@@ -175,10 +132,10 @@ fn contract_breaches_stop_every_command_before_any_output() {
 #[test]
 fn duplicate_lsoa_in_imd_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let mut x = valid();
+    let mut x = Extract::minimal_valid();
     x.imd.push(("E01000005", 6));
     x.write(dir.path());
-    let (code, _, err) = run(&["validate", "--quiet", "--extract", p(dir.path())]);
+    let (code, _, err) = phm(&["validate", "--quiet", "--extract", p(dir.path())]);
     expect_input_error(
         code,
         &err,
@@ -189,8 +146,8 @@ fn duplicate_lsoa_in_imd_is_an_error() {
 #[test]
 fn column_names_are_exact_and_lower_case() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
-    replace(
+    Extract::minimal_valid().write(dir.path());
+    replace_table(
         dir.path(),
         "ae_attendances",
         vec![
@@ -198,15 +155,15 @@ fn column_names_are_exact_and_lower_case() {
             ("Arrival_Date", Arc::new(Date32Array::from(vec![19000]))),
         ],
     );
-    let (code, _, err) = run(&["validate", "--quiet", "--extract", p(dir.path())]);
+    let (code, _, err) = phm(&["validate", "--quiet", "--extract", p(dir.path())]);
     expect_input_error(code, &err, &["ae_attendances.arrival_date", "missing"]);
 }
 
 #[test]
 fn a_type_that_cannot_be_cast_losslessly_names_found_and_expected() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
-    replace(
+    Extract::minimal_valid().write(dir.path());
+    replace_table(
         dir.path(),
         "ae_attendances",
         vec![
@@ -214,7 +171,7 @@ fn a_type_that_cannot_be_cast_losslessly_names_found_and_expected() {
             ("arrival_date", Arc::new(Date32Array::from(vec![19000]))),
         ],
     );
-    let (code, _, err) = run(&["validate", "--quiet", "--extract", p(dir.path())]);
+    let (code, _, err) = phm(&["validate", "--quiet", "--extract", p(dir.path())]);
     expect_input_error(
         code,
         &err,
@@ -227,10 +184,10 @@ fn unknown_ethnicity_codes_are_a_warning_not_an_error() {
     // extract.md: `A`..`S`, `Z` or null; contract.rs keeps other values as
     // "not known" with a warning.
     let dir = tempfile::tempdir().unwrap();
-    let mut x = valid();
+    let mut x = Extract::minimal_valid();
     x.patients[0].ethnicity = Some("Q9");
     x.write(dir.path());
-    let (code, _, err) = run(&["validate", "--extract", p(dir.path()), "--as-of", T]);
+    let (code, _, err) = phm(&["validate", "--extract", p(dir.path()), "--as-of", T]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("warning") && err.contains("patients.ethnicity") && err.contains("Q9"),
@@ -241,11 +198,11 @@ fn unknown_ethnicity_codes_are_a_warning_not_an_error() {
 #[test]
 fn a_corrupt_file_inside_a_split_table_folder_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write_split(dir.path(), 2);
+    Extract::minimal_valid().write_split(dir.path(), 2);
     let part = dir.path().join("events").join("part-1.parquet");
     let bytes = std::fs::read(&part).unwrap();
     std::fs::write(&part, &bytes[..bytes.len() / 2]).unwrap();
-    let (code, _, err) = run(&["validate", "--quiet", "--extract", p(dir.path())]);
+    let (code, _, err) = phm(&["validate", "--quiet", "--extract", p(dir.path())]);
     expect_input_error(code, &err, &["events", "cannot be read as Parquet"]);
 }
 
@@ -263,7 +220,7 @@ fn empty_activity_tables_are_valid_with_an_explicit_as_of() {
     }
     x.write(&ex);
     let out = dir.path().join("features.parquet");
-    let (code, _, err) = run(&[
+    let (code, _, err) = phm(&[
         "features",
         "--quiet",
         "--extract",
@@ -285,7 +242,7 @@ fn empty_events_without_as_of_asks_for_a_reference_date() {
     x.patients.push(Patient::new(1));
     x.write(&ex);
     let out = dir.path().join("out");
-    let (code, _, err) = run(&[
+    let (code, _, err) = phm(&[
         "features",
         "--quiet",
         "--extract",
@@ -307,7 +264,7 @@ fn expect_no_population_error(dir: &Path, ex: &Path, as_of: &str) {
         ("propose", "proposal"),
         ("inequalities", "inequalities"),
     ] {
-        let (code, _, err) = run(&[
+        let (code, _, err) = phm(&[
             cmd,
             "--quiet",
             "--extract",
@@ -333,7 +290,7 @@ fn an_extract_with_zero_registered_patients_is_a_clear_error() {
     // Everybody left before T.
     let dir = tempfile::tempdir().unwrap();
     let ex = dir.path().join("extract");
-    let mut x = valid();
+    let mut x = Extract::minimal_valid();
     for pt in &mut x.patients {
         pt.to = Some("2010-01-01");
     }
@@ -346,7 +303,7 @@ fn an_extract_with_zero_registered_patients_is_a_clear_error() {
 fn an_empty_patients_table_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let ex = dir.path().join("extract");
-    let mut x = valid();
+    let mut x = Extract::minimal_valid();
     x.patients.clear();
     x.write(&ex);
     expect_no_population_error(dir.path(), &ex, T);
@@ -369,7 +326,7 @@ fn dates_before_1900_after_t_and_unknown_patients_are_warned_by_validate() {
     // the table, column and row count. The rules' handling of the same rows
     // is tested in features_spec.rs.
     let dir = tempfile::tempdir().unwrap();
-    let mut x = valid();
+    let mut x = Extract::minimal_valid();
     x.patients[1].birth = "1890-06-01";
     x.events.push((1, code("carer"), "1899-12-31", None));
     x.events.push((1, code("carer"), "2024-04-01", None));
@@ -377,7 +334,7 @@ fn dates_before_1900_after_t_and_unknown_patients_are_warned_by_validate() {
     x.ae.push((99, "2023-01-02"));
     x.admissions.push((2, "2030-01-01", "elective"));
     x.write(dir.path());
-    let (code, _, err) = run(&["validate", "--extract", p(dir.path()), "--as-of", T]);
+    let (code, _, err) = phm(&["validate", "--extract", p(dir.path()), "--as-of", T]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("panicked"), "{err}");
     for needle in [
@@ -417,9 +374,9 @@ fn malformed_codelists_name_the_file_and_line_and_stop_the_run() {
         let rules = exported_rules(dir.path());
         edit(&rules.join("codelists/loneliness.csv"), change.0, change.1);
         let ex = dir.path().join("extract");
-        valid().write(&ex);
+        Extract::minimal_valid().write(&ex);
         let out = dir.path().join("out");
-        let (code, _, err) = run(&[
+        let (code, _, err) = phm(&[
             "features",
             "--quiet",
             "--extract",
@@ -451,8 +408,8 @@ fn a_codelist_header_error_gives_the_line_of_the_header() {
     assert!(line > 1, "the shipped list starts with comments");
     edit(&list, "code,term", "codes,terms");
     let ex = dir.path().join("extract");
-    valid().write(&ex);
-    let (code, _, err) = run(&[
+    Extract::minimal_valid().write(&ex);
+    let (code, _, err) = phm(&[
         "features",
         "--quiet",
         "--extract",
@@ -476,13 +433,13 @@ fn expect_config_error(cmd: &str, file: &str, from: &str, to: &str, needles: &[&
     let rules = exported_rules(dir.path());
     edit(&rules.join(file), from, to);
     let ex = dir.path().join("extract");
-    valid().write(&ex);
+    Extract::minimal_valid().write(&ex);
     let out = dir.path().join("out");
     let target = match cmd {
         "features" => out.join("features.parquet"),
         _ => out.join(cmd),
     };
-    let (code, _, err) = run(&[
+    let (code, _, err) = phm(&[
         cmd,
         "--quiet",
         "--extract",
@@ -623,11 +580,11 @@ fn indicators_toml_unknown_keys_are_errors() {
 fn capacity_csv_with_a_negative_fte_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let ex = dir.path().join("extract");
-    valid().write(&ex);
+    Extract::minimal_valid().write(&ex);
     let cap = dir.path().join("capacity.csv");
     std::fs::write(&cap, "pcn_code,link_worker_fte\nU00001,-2\n").unwrap();
     let out = dir.path().join("out");
-    let (code, _, err) = run(&[
+    let (code, _, err) = phm(&[
         "propose",
         "--quiet",
         "--extract",
@@ -649,7 +606,7 @@ fn capacity_csv_with_a_negative_fte_is_an_error() {
 
 #[test]
 fn bad_arguments_are_input_errors() {
-    let (code, _, err) = run(&[
+    let (code, _, err) = phm(&[
         "features",
         "--extract",
         "x",
@@ -667,14 +624,14 @@ fn bad_arguments_are_input_errors() {
 fn an_output_path_under_a_regular_file_is_a_write_error() {
     let dir = tempfile::tempdir().unwrap();
     let ex = dir.path().join("extract");
-    valid().write(&ex);
+    Extract::minimal_valid().write(&ex);
     let file = dir.path().join("not-a-folder");
     std::fs::write(&file, "x").unwrap();
     for (cmd, target) in [
         ("features", file.join("features.parquet")),
         ("propose", file.join("proposal")),
     ] {
-        let (code, _, err) = run(&[
+        let (code, _, err) = phm(&[
             cmd,
             "--quiet",
             "--extract",
@@ -705,7 +662,10 @@ fn on_tmpfs(dir: &Path, opts: &str, args: &[&str]) -> Option<(i32, String, Vec<S
          list=\"$1\"; shift; \"$@\"; rc=$?; \
          (cd \"$0\" && find . -mindepth 1 | sort) > \"$list\"; exit $rc"
     );
-    let args: Vec<String> = args.iter().map(|a| a.replace("{mnt}", p(&mnt))).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{mnt}", p(&mnt)))
+        .collect();
     let out = Command::new("unshare")
         .args(["-rm", "sh", "-c", &script, p(&mnt), p(&list), bin()])
         .args(&args)
@@ -735,7 +695,7 @@ fn on_tmpfs(dir: &Path, opts: &str, args: &[&str]) -> Option<(i32, String, Vec<S
 fn a_read_only_output_folder_is_a_write_error() {
     let dir = tempfile::tempdir().unwrap();
     let ex = dir.path().join("extract");
-    valid().write(&ex);
+    Extract::minimal_valid().write(&ex);
     let Some((code, err, left)) = on_tmpfs(
         dir.path(),
         "ro",
@@ -903,8 +863,8 @@ fn ctrl_c_during_generate_exits_non_zero_and_leaves_nothing() {
 #[test]
 fn a_missing_imd_file_given_with_imd_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
-    let (code, _, err) = run(&[
+    Extract::minimal_valid().write(dir.path());
+    let (code, _, err) = phm(&[
         "validate",
         "--quiet",
         "--extract",

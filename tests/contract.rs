@@ -9,26 +9,12 @@ use std::process::Command;
 use std::sync::Arc;
 
 use common::*;
-use datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, StringArray};
+use datafusion::arrow::array::{Int32Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
 fn phm() -> Command {
     Command::new(env!("CARGO_BIN_EXE_phm"))
-}
-
-fn valid() -> Extract {
-    let mut x = Extract::default().with_default_imd();
-    for id in 1..=3 {
-        x.patients.push(Patient::new(id));
-    }
-    x.events
-        .push((1, code("hypertension"), "2023-01-01", Some(140.0)));
-    x.appointments
-        .push((1, "2023-01-01", "attended", "face_to_face"));
-    x.ae.push((2, "2023-02-02"));
-    x.admissions.push((3, "2023-03-03", "emergency"));
-    x
 }
 
 /// Runs `phm validate` and returns (exit code, stderr).
@@ -53,26 +39,10 @@ fn expect_breach(dir: &Path, needles: &[&str]) {
     }
 }
 
-/// Replaces one table's file with a batch of our own.
-fn replace(dir: &Path, table: &str, columns: Vec<(&str, ArrayRef)>) {
-    let schema = Arc::new(Schema::new(
-        columns
-            .iter()
-            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        columns.into_iter().map(|(_, a)| a).collect(),
-    )
-    .unwrap();
-    write_batches(&dir.join(format!("{table}.parquet")), schema, &[batch]);
-}
-
 #[test]
 fn a_valid_extract_passes() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
+    Extract::minimal_valid().write(dir.path());
     let (code, err) = validate(dir.path());
     assert_eq!(code, 0, "{err}");
 }
@@ -80,7 +50,7 @@ fn a_valid_extract_passes() {
 #[test]
 fn every_missing_table_is_reported_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
+    Extract::minimal_valid().write(dir.path());
     std::fs::remove_file(dir.path().join("events.parquet")).unwrap();
     std::fs::remove_file(dir.path().join("imd.parquet")).unwrap();
     expect_breach(
@@ -96,8 +66,8 @@ fn every_missing_table_is_reported_at_once() {
 #[test]
 fn missing_column_names_table_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
-    replace(
+    Extract::minimal_valid().write(dir.path());
+    replace_table(
         dir.path(),
         "ae_attendances",
         vec![("patient_id", Arc::new(Int64Array::from(vec![1])))],
@@ -108,8 +78,8 @@ fn missing_column_names_table_and_column() {
 #[test]
 fn wrong_type_names_found_and_expected() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
-    replace(
+    Extract::minimal_valid().write(dir.path());
+    replace_table(
         dir.path(),
         "admissions",
         vec![
@@ -127,8 +97,8 @@ fn wrong_type_names_found_and_expected() {
 #[test]
 fn narrower_integer_types_are_accepted_losslessly() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
-    replace(
+    Extract::minimal_valid().write(dir.path());
+    replace_table(
         dir.path(),
         "imd",
         vec![
@@ -147,8 +117,8 @@ fn narrower_integer_types_are_accepted_losslessly() {
 #[test]
 fn null_in_non_null_column() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
-    replace(
+    Extract::minimal_valid().write(dir.path());
+    replace_table(
         dir.path(),
         "ae_attendances",
         vec![
@@ -173,7 +143,7 @@ fn null_in_non_null_column() {
 #[test]
 fn duplicate_patient_ids() {
     let dir = tempfile::tempdir().unwrap();
-    let mut x = valid();
+    let mut x = Extract::minimal_valid();
     x.patients.push(Patient::new(2));
     x.write(dir.path());
     expect_breach(
@@ -185,7 +155,7 @@ fn duplicate_patient_ids() {
 #[test]
 fn unknown_code_values_for_sex_status_mode_and_method() {
     let dir = tempfile::tempdir().unwrap();
-    let mut x = valid();
+    let mut x = Extract::minimal_valid();
     x.patients[0].sex = "X";
     x.appointments
         .push((1, "2023-01-01", "Attended", "face_to_face"));
@@ -211,8 +181,8 @@ fn unknown_code_values_for_sex_status_mode_and_method() {
 #[test]
 fn imd_decile_outside_1_to_10() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
-    replace(
+    Extract::minimal_valid().write(dir.path());
+    replace_table(
         dir.path(),
         "imd",
         vec![
@@ -234,7 +204,7 @@ fn imd_decile_outside_1_to_10() {
 fn corrupt_truncated_and_non_parquet_files_are_errors_not_panics() {
     for damage in ["truncate", "garbage", "footer"] {
         let dir = tempfile::tempdir().unwrap();
-        valid().write(dir.path());
+        Extract::minimal_valid().write(dir.path());
         let path = dir.path().join("events.parquet");
         let bytes = std::fs::read(&path).unwrap();
         let broken = match damage {
@@ -255,7 +225,7 @@ fn corrupt_truncated_and_non_parquet_files_are_errors_not_panics() {
 #[test]
 fn published_imd_csv_is_accepted_with_quoted_commas() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
+    Extract::minimal_valid().write(dir.path());
     std::fs::remove_file(dir.path().join("imd.parquet")).unwrap();
     let csv = dir.path().join("File_7.csv");
     std::fs::write(
@@ -282,7 +252,7 @@ fn published_imd_csv_is_accepted_with_quoted_commas() {
 #[test]
 fn imd_csv_without_the_decile_heading_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
+    Extract::minimal_valid().write(dir.path());
     let csv = dir.path().join("imd.csv");
     std::fs::write(&csv, "LSOA code (2011),Score\nE01000005,3\n").unwrap();
     let out = phm()
@@ -300,7 +270,7 @@ fn imd_csv_without_the_decile_heading_is_a_clear_error() {
 #[test]
 fn a_table_split_across_files_with_conflicting_schemas_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    valid().write(dir.path());
+    Extract::minimal_valid().write(dir.path());
     std::fs::remove_file(dir.path().join("ae_attendances.parquet")).unwrap();
     let folder = dir.path().join("ae_attendances");
     std::fs::create_dir(&folder).unwrap();

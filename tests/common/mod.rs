@@ -403,3 +403,37 @@ pub fn csv_maps(path: &Path) -> Vec<BTreeMap<String, String>> {
         })
         .collect()
 }
+
+impl Extract {
+    /// Three registered patients with a row in every table: the smallest
+    /// extract that passes the contract, for tests that break one thing.
+    pub fn minimal_valid() -> Self {
+        let mut x = Extract::default().with_default_imd();
+        for id in 1..=3 {
+            x.patients.push(Patient::new(id));
+        }
+        x.events
+            .push((1, code("hypertension"), "2023-01-01", Some(140.0)));
+        x.appointments
+            .push((1, "2023-01-01", "attended", "face_to_face"));
+        x.ae.push((2, "2023-02-02"));
+        x.admissions.push((3, "2023-03-03", "emergency"));
+        x
+    }
+}
+
+/// Replaces one table's file in an extract folder with columns of our own.
+pub fn replace_table(dir: &Path, table: &str, columns: Vec<(&str, ArrayRef)>) {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .unwrap();
+    write_batches(&dir.join(format!("{table}.parquet")), schema, &[batch]);
+}

@@ -662,10 +662,7 @@ fn on_tmpfs(dir: &Path, opts: &str, args: &[&str]) -> Option<(i32, String, Vec<S
          list=\"$1\"; shift; \"$@\"; rc=$?; \
          (cd \"$0\" && find . -mindepth 1 | sort) > \"$list\"; exit $rc"
     );
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| a.replace("{mnt}", p(&mnt)))
-        .collect();
+    let args: Vec<String> = args.iter().map(|a| a.replace("{mnt}", p(&mnt))).collect();
     let out = Command::new("unshare")
         .args(["-rm", "sh", "-c", &script, p(&mnt), p(&list), bin()])
         .args(&args)

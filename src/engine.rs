@@ -1,6 +1,9 @@
 //! The DataFusion session every command runs in: bounded memory (a fair
 //! spilling pool of `--memory-limit`, spilling to `--spill-dir`), all cores,
-//! and plain Utf8 strings so outputs have exactly the contract's types.
+//! and plain Utf8 strings so outputs have exactly the contract's types. With
+//! `--engine ballista://HOST:PORT` (cargo feature `ballista`) the same session
+//! settings go to an Apache Ballista cluster, which plans and runs every query
+//! on its executors; results stream back here for statistics and charts.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,6 +22,8 @@ pub struct EngineOptions {
     pub spill_dir: Option<PathBuf>,
     /// Worker threads / partitions (None: all cores).
     pub threads: Option<usize>,
+    /// A Ballista scheduler (`ballista://HOST:PORT`) to run queries on; None: this machine.
+    pub remote: Option<String>,
 }
 
 /// Half the machine's memory, or 4 GiB when it cannot be read: enough for a
@@ -66,7 +71,43 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     Ok(bytes as usize)
 }
 
-/// A session configured by `options`.
+/// The session for `options`: local, or connected to the Ballista scheduler
+/// named by `options.remote`.
+pub async fn connect(
+    options: &EngineOptions,
+) -> Result<SessionContext, datafusion::error::DataFusionError> {
+    let local = session(options)?;
+    match &options.remote {
+        None => Ok(local),
+        Some(url) => remote(url, local).await,
+    }
+}
+
+#[cfg(feature = "ballista")]
+async fn remote(
+    url: &str,
+    local: SessionContext,
+) -> Result<SessionContext, datafusion::error::DataFusionError> {
+    use ballista::prelude::SessionContextExt;
+    if !url.starts_with("ballista://") {
+        return Err(datafusion::error::DataFusionError::Configuration(format!(
+            "--engine `{url}`: expected ballista://HOST:PORT"
+        )));
+    }
+    SessionContext::remote_with_state(url, local.state()).await
+}
+
+#[cfg(not(feature = "ballista"))]
+async fn remote(
+    url: &str,
+    _local: SessionContext,
+) -> Result<SessionContext, datafusion::error::DataFusionError> {
+    Err(datafusion::error::DataFusionError::Configuration(format!(
+        "--engine {url}: this phm was built without Ballista support; build it with `cargo build --release --features ballista`"
+    )))
+}
+
+/// A local session configured by `options`.
 pub fn session(
     options: &EngineOptions,
 ) -> Result<SessionContext, datafusion::error::DataFusionError> {

@@ -33,7 +33,11 @@ impl PhmError {
         let input = match self {
             PhmError::Extract(e) => e.is_input_error(),
             PhmError::Rules(e) => e.is_input_error(),
-            PhmError::Generate(e) => !matches!(e, crate::generate::GenerateError::Io { .. }),
+            PhmError::Generate(e) => !matches!(
+                e,
+                crate::generate::GenerateError::Io { .. }
+                    | crate::generate::GenerateError::Interrupted
+            ),
             PhmError::Input(_) | PhmError::Stats(_) => true,
             PhmError::Write { .. } | PhmError::Engine(_) | PhmError::Interrupted => false,
         };

@@ -54,6 +54,46 @@ pub struct Pipeline {
     pub extract: OpenedExtract,
     /// Warnings found while validating (errors stop `open`).
     pub warnings: ValidationReport,
+    /// Where the scored features are kept for the downstream queries.
+    scratch: ScratchFiles,
+}
+
+/// Temporary files a run keeps beside its spill files, removed when the
+/// pipeline is dropped (end of the run, an error, or Ctrl-C).
+struct ScratchFiles {
+    dir: PathBuf,
+    files: std::sync::Mutex<Vec<PathBuf>>,
+}
+
+impl ScratchFiles {
+    fn new(dir: Option<&Path>) -> Self {
+        ScratchFiles {
+            dir: dir
+                .map(Path::to_path_buf)
+                .unwrap_or_else(std::env::temp_dir),
+            files: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn next_path(&self, stem: &str) -> PathBuf {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let path = self.dir.join(format!(
+            ".phm-{stem}-{}-{}.parquet",
+            std::process::id(),
+            files.len()
+        ));
+        files.push(path.clone());
+        path
+    }
+}
+
+impl Drop for ScratchFiles {
+    fn drop(&mut self) {
+        let files = self.files.get_mut().unwrap_or_else(|e| e.into_inner());
+        for f in files.iter() {
+            let _ = std::fs::remove_file(f);
+        }
+    }
 }
 
 /// The latest event date: the default reference date (extract.md).
@@ -81,7 +121,7 @@ impl Pipeline {
             rules.file("scoring.toml")?,
         )?;
         let codelists = rules.codelists()?;
-        let ctx = engine::session(&options.engine)?;
+        let ctx = engine::connect(&options.engine).await?;
         let mut opened =
             extract::register_extract(&ctx, &options.extract, options.imd.as_deref()).await?;
         let mut report = std::mem::take(&mut opened.report);
@@ -99,9 +139,17 @@ impl Pipeline {
                 ))
             })?,
         };
-        rules::register_codelists(&ctx, &codelists).await?;
+        let scratch = ScratchFiles::new(options.engine.spill_dir.as_deref());
+        // On a cluster every table must be a file the executors can read.
+        let codelist_file = options
+            .engine
+            .remote
+            .is_some()
+            .then(|| scratch.next_path("codelists"));
+        rules::register_codelists(&ctx, &codelists, codelist_file.as_deref()).await?;
         let params = config.parameters(as_of)?;
         register_rule_views(&ctx, &rules, &params).await?;
+        require_registered_population(&ctx, as_of, &options.extract).await?;
         Ok(Pipeline {
             ctx,
             as_of,
@@ -109,6 +157,7 @@ impl Pipeline {
             scoring,
             extract: opened,
             warnings,
+            scratch,
         })
     }
 
@@ -128,18 +177,47 @@ impl Pipeline {
         ))
     }
 
-    /// Collects the scored features and registers them as the table `features`
-    /// (for analyst queries, cohorts and proposals).
-    pub async fn register_features(&self) -> Result<Vec<RecordBatch>> {
+    /// Computes the scored features once and registers them as the table
+    /// `features` (for analyst queries, cohorts, proposals, statistics and
+    /// reports). They stream to a temporary Parquet file in the spill folder
+    /// (`--spill-dir`, else the system temp folder) rather than into memory, so
+    /// a 10M-patient run stays within `--memory-limit`, and a Ballista
+    /// cluster's executors can read them like any other table (on one machine
+    /// they see the same folder; on a real cluster give a shared --spill-dir).
+    /// The file is removed when the pipeline is dropped. Returns the rows.
+    pub async fn register_features(&self) -> Result<u64> {
+        let path = self.scratch.next_path("features");
         let (schema, mut stream) = self.features_stream().await?;
-        let mut batches = Vec::new();
-        while let Some(b) = stream.next().await {
-            batches.push(b?);
+        let write_err = |e: std::io::Error| PhmError::write(&path, e);
+        let file = std::fs::File::create(&path).map_err(write_err)?;
+        // Row groups of 128k rows so later scans split across all cores;
+        // light compression, since the file lives only for this run.
+        let props = datafusion::parquet::file::properties::WriterProperties::builder()
+            .set_compression(datafusion::parquet::basic::Compression::LZ4_RAW)
+            .set_max_row_group_row_count(Some(1 << 17))
+            .build();
+        let mut writer =
+            datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, Some(props))
+                .map_err(|e| write_err(std::io::Error::other(e)))?;
+        let mut rows = 0u64;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            rows += batch.num_rows() as u64;
+            writer
+                .write(&batch)
+                .map_err(|e| write_err(std::io::Error::other(e)))?;
         }
-        let table = datafusion::datasource::MemTable::try_new(schema, vec![batches.clone()])?;
+        writer
+            .close()
+            .map_err(|e| write_err(std::io::Error::other(e)))?;
         self.ctx
-            .register_table("features", std::sync::Arc::new(table))?;
-        Ok(batches)
+            .register_parquet(
+                "features",
+                path.to_string_lossy().as_ref(),
+                datafusion::prelude::ParquetReadOptions::default(),
+            )
+            .await?;
+        Ok(rows)
     }
 
     /// Runs `reports/NAME.sql` (over the registered `features`) with the rule
@@ -186,6 +264,59 @@ impl Pipeline {
         file.commit().map_err(|e| PhmError::write(out, e))?;
         Ok(rows)
     }
+}
+
+/// Stops a run whose registered population at T is empty (an empty `patients`
+/// table, everybody gone before T, or T before every registration): every
+/// output would be empty or a division by zero, and exit 0 with empty files
+/// reads as "no patients need anything" to a clinical lead.
+async fn require_registered_population(
+    ctx: &SessionContext,
+    as_of: NaiveDate,
+    extract: &Path,
+) -> Result<()> {
+    let count = |sql: &'static str| async move {
+        let batches = ctx.sql(sql).await?.collect().await?;
+        let n = batches
+            .first()
+            .filter(|b| b.num_rows() > 0)
+            .map(|b| {
+                b.column(0)
+                    .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                    .value(0)
+            })
+            .unwrap_or(0);
+        Ok::<i64, PhmError>(n)
+    };
+    if count("SELECT count(*) FROM registered").await? > 0 {
+        return Ok(());
+    }
+    let patients = count("SELECT count(*) FROM patients").await?;
+    let why = if patients == 0 {
+        "the `patients` table has no rows".to_string()
+    } else {
+        let earliest = ctx
+            .sql("SELECT min(registered_from) FROM patients")
+            .await?
+            .collect()
+            .await?;
+        let earliest = earliest
+            .first()
+            .filter(|b| b.num_rows() > 0 && b.column(0).is_valid(0))
+            .and_then(|b| {
+                datafusion::arrow::util::display::array_value_to_string(b.column(0), 0).ok()
+            })
+            .unwrap_or_default();
+        format!(
+            "none of the {patients} rows of `patients` is registered then (registered_from on or \
+             before T, and not deregistered or dead by T); the earliest registered_from is {earliest}"
+        )
+    };
+    Err(PhmError::Input(format!(
+        "{}: nobody is registered at the reference date {as_of}: {why}. \
+         Check --as-of and that the extract is the one you meant; there is nothing to count.",
+        extract.display()
+    )))
 }
 
 /// Registers each rule file as a view with its parameters bound.

@@ -54,7 +54,7 @@ async fn features_and_proposals_match_independent_computations() {
         force: false,
     };
     let codelists = RuleSet::defaults().codelists().unwrap();
-    let summary = generate(&cfg, &codelists, &|_| {}).unwrap();
+    let summary = generate(&cfg, &codelists, &|_| {}, &Default::default()).unwrap();
     let t = summary.tally;
 
     let pipeline = Pipeline::open(&RunOptions {

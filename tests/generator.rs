@@ -52,9 +52,9 @@ fn same_seed_gives_identical_files_and_a_valid_extract() {
     let a = dir.path().join("a");
     let b = dir.path().join("b");
     let c = dir.path().join("c");
-    let sa = generate(&config(a.clone(), 11), &lists, &|_| {}).unwrap();
-    generate(&config(b.clone(), 11), &lists, &|_| {}).unwrap();
-    generate(&config(c.clone(), 12), &lists, &|_| {}).unwrap();
+    let sa = generate(&config(a.clone(), 11), &lists, &|_| {}, &Default::default()).unwrap();
+    generate(&config(b.clone(), 11), &lists, &|_| {}, &Default::default()).unwrap();
+    generate(&config(c.clone(), 12), &lists, &|_| {}, &Default::default()).unwrap();
     assert!(
         a.join("events").is_dir(),
         "large extracts are split into part files"
@@ -83,7 +83,7 @@ fn an_existing_output_folder_is_not_overwritten_without_force() {
     std::fs::write(dir.path().join("keep.txt"), "mine").unwrap();
     let mut cfg = config(dir.path().to_path_buf(), 1);
     cfg.patients = 100;
-    let err = generate(&cfg, &lists, &|_| {})
+    let err = generate(&cfg, &lists, &|_| {}, &Default::default())
         .err()
         .expect("refuses")
         .to_string();

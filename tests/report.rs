@@ -332,15 +332,6 @@ fn icb_report_of_small_pcns_suppresses_and_holds_no_patient_rows() {
         html.contains("suppressed"),
         "small PCNs must show suppressed cells"
     );
-    let count_columns = [
-        "numerator",
-        "denominator",
-        "registered",
-        "eligible",
-        "high_need",
-        "proposed",
-        "waiting",
-    ];
     let mut files = vec![icb.join("report.html")];
     for e in std::fs::read_dir(&icb).unwrap() {
         files.push(e.unwrap().path());
@@ -351,9 +342,126 @@ fn icb_report_of_small_pcns_suppresses_and_holds_no_patient_rows() {
             files.push(p);
         }
     }
-    let mut suppressed_cells = 0;
-    for f in &files {
-        if f.is_dir() {
+    // The other shared outputs, with their defaults: inequalities for every
+    // indicator, and PCN and practice comparisons.
+    let shared = work.join("shared");
+    let mut runs = vec![vec![
+        "inequalities".to_string(),
+        "--out".into(),
+        p(&shared.join("inequalities")),
+    ]];
+    for level in ["pcn", "practice"] {
+        for indicator in ["high_need", "sp_referral", "hfu_ae", "emergency_admissions"] {
+            runs.push(vec![
+                "compare".into(),
+                "--indicator".into(),
+                indicator.into(),
+                "--level".into(),
+                level.into(),
+                "--out".into(),
+                p(&shared.join(format!("compare-{level}-{indicator}"))),
+            ]);
+        }
+    }
+    for run in &runs {
+        let mut args: Vec<&str> = run.iter().map(String::as_str).collect();
+        args.extend(["--quiet", "--extract", extract.to_str().unwrap()]);
+        let (code, _, err) = phm(&args);
+        assert_eq!(code, 0, "{run:?}: {err}");
+    }
+    for e in std::fs::read_dir(&shared).unwrap() {
+        let dir = e.unwrap().path();
+        assert!(
+            !dir.join("NOT_FOR_SHARING.txt").exists(),
+            "{} is stamped not for sharing by default",
+            dir.display()
+        );
+        for f in std::fs::read_dir(&dir).unwrap() {
+            files.push(f.unwrap().path());
+        }
+    }
+    let suppressed_cells = sweep_shared_files(&files, &ids);
+    assert!(
+        suppressed_cells > 0,
+        "expected suppressed cells in the CSVs"
+    );
+    // The PCN reports, which are patient-level, stay in each PCN's own folder.
+    for e in std::fs::read_dir(out.join("pcn")).unwrap() {
+        let dir = e.unwrap().path();
+        assert!(dir.join("report.html").is_file() && dir.join("proposed.csv").is_file());
+    }
+}
+
+fn p(path: &Path) -> String {
+    path.to_str().unwrap().to_string()
+}
+
+/// Count columns of the shared outputs (CSV headers and JSON keys).
+const COUNT_COLUMNS: [&str; 7] = [
+    "numerator",
+    "denominator",
+    "registered",
+    "eligible",
+    "high_need",
+    "proposed",
+    "waiting",
+];
+
+/// Checks one count cell of a shared file: empty/suppressed, or a multiple of
+/// 5 that is not 1–7 (rules.md §6). Returns whether it was suppressed.
+fn check_count(file: &Path, column: &str, value: Option<f64>) -> bool {
+    let Some(n) = value else { return true };
+    assert!(
+        n.fract() == 0.0,
+        "{}: {column} = {n} is not a count",
+        file.display()
+    );
+    let n = n as i64;
+    assert!(
+        n % 5 == 0,
+        "{}: unrounded count {column} = {n}",
+        file.display()
+    );
+    assert!(
+        !(1..=7).contains(&n),
+        "{}: small count {column} = {n}",
+        file.display()
+    );
+    false
+}
+
+fn check_json_counts(file: &Path, v: &serde_json::Value, suppressed: &mut usize) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                // Numbers and nulls are counts (an indicator's `numerator` in
+                // manifest.json is its SQL text, not a count).
+                if COUNT_COLUMNS.contains(&k.as_str()) && (v.is_number() || v.is_null()) {
+                    if check_count(file, k, v.as_f64()) {
+                        *suppressed += 1;
+                    }
+                } else {
+                    check_json_counts(file, v, suppressed);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                check_json_counts(file, item, suppressed);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Sweeps shared (aggregate) files: no `patient_id`, none of the extract's
+/// patient ids, and every count disclosure-controlled. `funnel_limits` files
+/// hold the lines' geometry (denominators along the axis), not counts.
+/// Returns the number of suppressed count cells seen.
+fn sweep_shared_files(files: &[PathBuf], ids: &std::collections::BTreeSet<String>) -> usize {
+    let mut suppressed = 0;
+    for f in files {
+        if f.is_dir() || f.extension().is_some_and(|x| x == "png") {
             continue;
         }
         let text = std::fs::read_to_string(f).unwrap();
@@ -372,34 +480,32 @@ fn icb_report_of_small_pcns_suppresses_and_holds_no_patient_rows() {
                 f.display()
             );
         }
+        let name = f.file_name().unwrap().to_string_lossy();
+        if name.starts_with("funnel_limits") {
+            continue;
+        }
         if f.extension().is_some_and(|x| x == "csv") {
             for row in csv_maps(f) {
-                for col in count_columns {
+                for col in COUNT_COLUMNS {
                     let Some(v) = row.get(col) else { continue };
-                    if v.is_empty() || v == "suppressed" {
-                        suppressed_cells += 1;
-                        continue;
+                    let value = if v.is_empty() || v == "suppressed" {
+                        None
+                    } else {
+                        Some(
+                            v.parse::<f64>()
+                                .unwrap_or_else(|_| panic!("{}: {col} = {v}", f.display())),
+                        )
+                    };
+                    if check_count(f, col, value) {
+                        suppressed += 1;
                     }
-                    let n: i64 = v
-                        .parse()
-                        .unwrap_or_else(|_| panic!("{}: {col} = {v}", f.display()));
-                    assert!(n % 5 == 0, "{}: unrounded count {col} = {n}", f.display());
-                    assert!(
-                        !(1..=7).contains(&n),
-                        "{}: small count {col} = {n}",
-                        f.display()
-                    );
                 }
             }
         }
+        if f.extension().is_some_and(|x| x == "json") {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            check_json_counts(f, &v, &mut suppressed);
+        }
     }
-    assert!(
-        suppressed_cells > 0,
-        "expected suppressed cells in the CSVs"
-    );
-    // The PCN reports, which are patient-level, stay in each PCN's own folder.
-    for e in std::fs::read_dir(out.join("pcn")).unwrap() {
-        let dir = e.unwrap().path();
-        assert!(dir.join("report.html").is_file() && dir.join("proposed.csv").is_file());
-    }
+    suppressed
 }

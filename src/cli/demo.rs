@@ -41,22 +41,9 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     };
     let pipeline = Pipeline::open(&options).await?;
     super::print_warnings(printer, &pipeline.warnings);
-    // Compute the features once: register them for the reports and write the
-    // same batches out, rather than running the plan a second time.
-    let batches = pipeline.register_features().await?;
-    let schema = std::sync::Arc::new(
-        pipeline
-            .ctx
-            .table("features")
-            .await?
-            .schema()
-            .as_arrow()
-            .clone(),
-    );
     let features = a.out.join("features.parquet");
-    crate::output::write_parquet(&features, schema, &batches)
-        .map_err(|e| PhmError::write(&features, e))?;
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let rows = pipeline.write_features(&features).await?;
+    pipeline.register_features().await?;
     printer.note(format!(
         "phm: {rows} registered patients at {}",
         pipeline.as_of

@@ -66,7 +66,8 @@ pub fn run(a: GenerateArgs) -> Result<()> {
     };
     let bar = printer.progress(a.patients, "generating");
     let started = std::time::Instant::now();
-    let summary = generate::generate(&cfg, &codelists, &|n| bar.set_position(n))?;
+    let stop = super::interrupt_flag();
+    let summary = generate::generate(&cfg, &codelists, &|n| bar.set_position(n), stop)?;
     bar.finish_and_clear();
     let r = &summary.rows;
     printer.note(format!(

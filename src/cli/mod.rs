@@ -1,6 +1,8 @@
 //! The `phm` command line: one file per subcommand, shared flags here.
 //! Results go to stdout or `--out`; progress and warnings go to stderr.
 
+#[cfg(feature = "ballista")]
+mod cluster;
 mod cohorts;
 mod compare;
 mod demo;
@@ -56,6 +58,10 @@ pub enum Command {
     Demo(demo::DemoArgs),
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Run a Ballista scheduler or executor (built with `--features ballista`).
+    #[cfg(feature = "ballista")]
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
 }
 
 /// Flags every command that reads an extract shares.
@@ -79,6 +85,10 @@ pub struct ExtractArgs {
     /// Folder for spill files. Default: the system temp folder.
     #[arg(long, value_name = "DIR")]
     pub spill_dir: Option<PathBuf>,
+    /// Where queries run: `local` (this machine), or `ballista://HOST:PORT` to run
+    /// them on an Apache Ballista cluster (needs a phm built with `--features ballista`).
+    #[arg(long, value_name = "URL", default_value = "local")]
+    pub engine: String,
     /// No progress or warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -95,6 +105,7 @@ impl ExtractArgs {
                 memory_limit: self.memory_limit,
                 spill_dir: self.spill_dir.clone(),
                 threads: None,
+                remote: (self.engine != "local").then(|| self.engine.clone()),
             },
         }
     }
@@ -136,13 +147,50 @@ impl Printer {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    // Generation is synchronous rayon work: run it outside the runtime so that
-    // Ctrl-C ends it at once (the default signal action). Its output is built in a
-    // hidden temporary folder and only renamed into place when complete.
+    // Generation is synchronous rayon work: run it outside the runtime. Ctrl-C
+    // sets a flag it checks between chunks (see `interrupt_flag`); its output is
+    // built in a hidden temporary folder, removed on interrupt, and only renamed
+    // into place when complete.
     match cli.command {
         Command::Generate(a) => generate::run(a),
         other => run_async(other),
     }
+}
+
+/// A flag that becomes true on Ctrl-C, for synchronous work (generation) that
+/// must stop cleanly and remove its temporary output rather than die by the
+/// signal. The handler is registered before this returns (a background thread
+/// with its own small runtime waits for the signal). If it cannot be
+/// registered, Ctrl-C keeps its default action.
+pub fn interrupt_flag() -> &'static std::sync::atomic::AtomicBool {
+    static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let (registered, wait) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("phm-ctrl-c".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                let _ = registered.send(());
+                return;
+            };
+            runtime.block_on(async move {
+                let signal = tokio::signal::ctrl_c();
+                tokio::pin!(signal);
+                // The handler is installed on the first poll.
+                let first = futures::poll!(signal.as_mut());
+                let _ = registered.send(());
+                if first.is_pending() && signal.await.is_err() {
+                    return;
+                }
+                STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+        });
+    if spawned.is_ok() {
+        let _ = wait.recv();
+    }
+    &STOP
 }
 
 /// Runs a query-engine command on a tokio runtime; Ctrl-C stops it with an
@@ -150,6 +198,9 @@ pub fn run(cli: Cli) -> Result<()> {
 fn run_async(command: Command) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Ballista (de)serialises deep plans recursively; its own binaries
+        // use 32 MiB stacks for the same reason.
+        .thread_stack_size(32 * 1024 * 1024)
         .build()
         .map_err(|e| PhmError::Input(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
@@ -168,6 +219,8 @@ fn run_async(command: Command) -> Result<()> {
                 Command::Whatif(a) => whatif::run(a),
                 Command::Demo(a) => demo::run(a).await,
                 Command::Rules(c) => rules::run(c),
+                #[cfg(feature = "ballista")]
+                Command::Cluster(c) => cluster::run(c).await,
             }
         };
         tokio::select! {

@@ -22,7 +22,7 @@ pub async fn run(a: ValidateArgs) -> Result<()> {
         quiet: a.common.quiet,
     };
     let options = a.common.run_options();
-    let ctx = engine::session(&options.engine)?;
+    let ctx = engine::connect(&options.engine).await?;
     let mut opened =
         extract::register_extract(&ctx, &options.extract, options.imd.as_deref()).await?;
     let mut report = std::mem::take(&mut opened.report);

@@ -10,7 +10,7 @@ pub mod patient;
 pub mod realism;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -58,6 +58,8 @@ pub enum GenerateError {
     BadShare,
     #[error("the codelists lack `{0}`, which the generator needs")]
     MissingCodelist(String),
+    #[error("interrupted: nothing was written")]
+    Interrupted,
     #[error("writing {}: {source}", .path.display())]
     Io {
         path: PathBuf,
@@ -125,11 +127,14 @@ fn codebook(lists: &[Codelist]) -> Result<CodeBook, GenerateError> {
 }
 
 /// Generates the extract described by `cfg` into `cfg.out`. `progress` is
-/// called with the number of patients done so far.
+/// called with the number of patients done so far. When `stop` becomes true
+/// (Ctrl-C) the run ends with [`GenerateError::Interrupted`] at the next chunk
+/// and its temporary folder is removed, so nothing half-written is left.
 pub fn generate(
     cfg: &GenerateConfig,
     codelists: &[Codelist],
     progress: &(dyn Fn(u64) + Sync),
+    stop: &AtomicBool,
 ) -> Result<GenerateSummary, GenerateError> {
     if cfg.patients == 0 {
         return Err(GenerateError::NoPatients);
@@ -223,6 +228,9 @@ pub fn generate(
             let mut rows = TableRows::default();
             let mut chunk_start = first;
             while chunk_start < last {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(GenerateError::Interrupted);
+                }
                 let chunk_end = (chunk_start + CHUNK).min(last);
                 let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
                 rng.set_stream(chunk_start / CHUNK);
@@ -242,6 +250,9 @@ pub fn generate(
         .collect();
     let mut tally = Tally::default();
     let mut rows = TableRows::default();
+    if stop.load(Ordering::Relaxed) {
+        return Err(GenerateError::Interrupted);
+    }
     for r in results {
         let (t, n) = r?;
         tally.merge(&t);
@@ -273,6 +284,9 @@ pub fn generate(
     let imd_path = temp.join("imd.parquet");
     crate::output::write_parquet(&imd_path, imd_schema, &[imd]).map_err(|e| io(&imd_path, e))?;
 
+    if stop.load(Ordering::Relaxed) {
+        return Err(GenerateError::Interrupted);
+    }
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| io(out, e))?;
     }

@@ -36,23 +36,29 @@ pub fn parse_codelist(name: &str, origin: &str, text: &str) -> Result<Codelist, 
             "codelist file names must be lower-case letters, digits and `_` (they become table names `codelist_NAME`)".into(),
         ));
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    // Line by line, so every message carries the line as an editor shows it
+    // (the csv reader counts a record after `#` comments from the first
+    // comment). A codelist term never spans lines.
     let mut header_seen = false;
     let mut seen = BTreeSet::new();
     let mut codes = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-            bad(line, format!("not valid CSV: {e}"))
-        })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        if record.iter().all(|f| f.trim().is_empty()) {
+    for (index, text_line) in text.lines().enumerate() {
+        let line = index + 1;
+        let trimmed = text_line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
+        if text_line.matches('"').count() % 2 == 1 {
+            return Err(bad(line, "a `\"` quote is not closed on this line".into()));
+        }
+        let record = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text_line.as_bytes())
+            .records()
+            .next()
+            .unwrap_or_else(|| Ok(csv::StringRecord::new()))
+            .map_err(|e| bad(line, format!("not valid CSV: {e}")))?;
         if !header_seen {
             let fields: Vec<&str> = record.iter().map(str::trim).collect();
             if fields.first() != Some(&"code") || fields.get(1) != Some(&"term") {
@@ -96,9 +102,14 @@ pub fn parse_codelist(name: &str, origin: &str, text: &str) -> Result<Codelist, 
 }
 
 /// Registers `codelists(codelist, code, term)` and one view `codelist_NAME(code, term)` per list.
+///
+/// In memory by default. With `as_file`, the table is written there as Parquet
+/// and registered from it: a Ballista cluster cannot ship an in-memory table
+/// to its executors, but reads a file like the extract's own tables.
 pub async fn register_codelists(
     ctx: &SessionContext,
     lists: &[Codelist],
+    as_file: Option<&std::path::Path>,
 ) -> Result<(), RulesError> {
     let mut names = Vec::new();
     let mut codes = Vec::new();
@@ -124,8 +135,26 @@ pub async fn register_codelists(
         ],
     )
     .map_err(|e| RulesError::Engine(e.into()))?;
-    ctx.register_batch("codelists", batch)
-        .map_err(RulesError::Engine)?;
+    match as_file {
+        None => {
+            ctx.register_batch("codelists", batch)
+                .map_err(RulesError::Engine)?;
+        }
+        Some(path) => {
+            crate::output::write_parquet(path, batch.schema(), &[batch]).map_err(|e| {
+                RulesError::Engine(datafusion::error::DataFusionError::External(
+                    format!("writing {}: {e}", path.display()).into(),
+                ))
+            })?;
+            ctx.register_parquet(
+                "codelists",
+                path.to_string_lossy().as_ref(),
+                datafusion::prelude::ParquetReadOptions::default(),
+            )
+            .await
+            .map_err(RulesError::Engine)?;
+        }
+    }
     for list in lists {
         let sql = format!(
             "SELECT code, term FROM codelists WHERE codelist = '{}'",
@@ -173,5 +202,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(empty.contains("no codes"), "{empty}");
+    }
+
+    #[test]
+    fn lines_are_counted_as_an_editor_shows_them() {
+        let header = parse_codelist("x", "x.csv", "# a\n# b\n\ncodes,terms\n1,A\n")
+            .unwrap_err()
+            .to_string();
+        assert!(header.contains("line 4"), "{header}");
+        let after_comment = parse_codelist("x", "x.csv", "code,term\n1,A\n# note\n2x,B\n")
+            .unwrap_err()
+            .to_string();
+        assert!(after_comment.contains("line 4"), "{after_comment}");
+        let quote = parse_codelist("x", "x.csv", "code,term\n1,\"open\n")
+            .unwrap_err()
+            .to_string();
+        assert!(quote.contains("line 2"), "{quote}");
     }
 }

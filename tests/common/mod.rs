@@ -349,7 +349,15 @@ pub async fn features(dir: &Path, as_of: &str) -> BTreeMap<i64, Row> {
     let pipeline = Pipeline::open(&options)
         .await
         .unwrap_or_else(|e| panic!("pipeline failed: {e}"));
-    let batches = pipeline.register_features().await.unwrap();
+    pipeline.register_features().await.unwrap();
+    let batches = pipeline
+        .ctx
+        .sql("SELECT * FROM features")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     rows_of(&batches)
 }
 

@@ -19,26 +19,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-
-def phm_binary():
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(os.path.dirname(__file__), "..", "target"))
-    path = os.path.join(target, "release", "phm")
-    if not os.path.exists(path):
-        sys.exit(f"no release build at {path}: run cargo build --release first")
-    return path
-
-
-def timed(cmd):
-    """Runs cmd under /usr/bin/time; returns (seconds, peak RSS in MB)."""
-    start = time.perf_counter()
-    out = subprocess.run(["/usr/bin/time", "-f", "RSS %M"] + cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if out.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
-    rss = re.findall(r"RSS (\d+)", out.stderr)
-    return elapsed, (int(rss[-1]) / 1024 if rss else float("nan"))
+from runs import phm_binary, timed
 
 
 def main():

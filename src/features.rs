@@ -75,13 +75,15 @@ impl ScratchFiles {
         }
     }
 
+    /// A new file name, unique in this process (several pipelines may run at
+    /// once, as in the tests) and across processes (the pid).
     fn next_path(&self, stem: &str) -> PathBuf {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let path = self.dir.join(format!(
-            ".phm-{stem}-{}-{}.parquet",
-            std::process::id(),
-            files.len()
-        ));
+        let path = self
+            .dir
+            .join(format!(".phm-{stem}-{}-{n}.parquet", std::process::id()));
         files.push(path.clone());
         path
     }

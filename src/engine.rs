@@ -89,10 +89,31 @@ async fn remote(
     local: SessionContext,
 ) -> Result<SessionContext, datafusion::error::DataFusionError> {
     use ballista::prelude::SessionContextExt;
-    if !url.starts_with("ballista://") {
-        return Err(datafusion::error::DataFusionError::Configuration(format!(
-            "--engine `{url}`: expected ballista://HOST:PORT"
-        )));
+    use datafusion::error::DataFusionError;
+    let address = url.strip_prefix("ballista://").ok_or_else(|| {
+        DataFusionError::Configuration(format!(
+            "--engine `{url}`: expected `local` or ballista://HOST:PORT"
+        ))
+    })?;
+    // The client connects lazily; try the scheduler now so that an unreachable
+    // one is reported as such, not as a failure to read the first table.
+    let reachable = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::net::TcpStream::connect(address),
+    )
+    .await;
+    match reachable {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            return Err(DataFusionError::Configuration(format!(
+                "cannot reach the Ballista scheduler at {url}: {e}; start one (scripts/ballista-local.sh start) or check --engine"
+            )))
+        }
+        Err(_) => {
+            return Err(DataFusionError::Configuration(format!(
+                "cannot reach the Ballista scheduler at {url}: no answer in 10 s; check --engine"
+            )))
+        }
     }
     SessionContext::remote_with_state(url, local.state()).await
 }

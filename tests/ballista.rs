@@ -165,3 +165,47 @@ fn features_and_inequalities_on_a_ballista_cluster_equal_the_local_engine() {
         );
     }
 }
+
+#[test]
+fn an_unreachable_scheduler_or_a_bad_engine_url_is_a_clear_error() {
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ballista-bad-engine");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/extract");
+    for (engine, needles) in [
+        // Port 1 on loopback: nothing listens there.
+        (
+            "ballista://127.0.0.1:1",
+            vec![
+                "cannot reach the Ballista scheduler",
+                "ballista://127.0.0.1:1",
+            ],
+        ),
+        (
+            "http://127.0.0.1:50050",
+            vec!["expected `local` or ballista://HOST:PORT"],
+        ),
+    ] {
+        let out = work.join("features.parquet");
+        let (code, _, err) = common::phm(&[
+            "features",
+            "--quiet",
+            "--extract",
+            extract.to_str().unwrap(),
+            "--engine",
+            engine,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 1, "{engine}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{engine}: `{n}` not in {err}");
+        }
+        assert_eq!(
+            std::fs::read_dir(&work).unwrap().count(),
+            0,
+            "output left behind"
+        );
+    }
+}

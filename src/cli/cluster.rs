@@ -54,8 +54,12 @@ pub enum ClusterCommand {
     },
 }
 
+/// A scheduler or executor that fails (port taken, scheduler gone) is a
+/// run-time failure (exit 1), not bad input.
 fn cluster_error(e: impl std::fmt::Display) -> PhmError {
-    PhmError::Input(format!("ballista: {e}"))
+    PhmError::Engine(datafusion::error::DataFusionError::External(
+        format!("ballista: {e}").into(),
+    ))
 }
 
 pub async fn run(command: ClusterCommand) -> Result<()> {

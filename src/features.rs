@@ -189,29 +189,13 @@ impl Pipeline {
     /// The file is removed when the pipeline is dropped. Returns the rows.
     pub async fn register_features(&self) -> Result<u64> {
         let path = self.scratch.next_path("features");
-        let (schema, mut stream) = self.features_stream().await?;
-        let write_err = |e: std::io::Error| PhmError::write(&path, e);
-        let file = std::fs::File::create(&path).map_err(write_err)?;
         // Row groups of 128k rows so later scans split across all cores;
         // light compression, since the file lives only for this run.
         let props = datafusion::parquet::file::properties::WriterProperties::builder()
             .set_compression(datafusion::parquet::basic::Compression::LZ4_RAW)
             .set_max_row_group_row_count(Some(1 << 17))
             .build();
-        let mut writer =
-            datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, Some(props))
-                .map_err(|e| write_err(std::io::Error::other(e)))?;
-        let mut rows = 0u64;
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            rows += batch.num_rows() as u64;
-            writer
-                .write(&batch)
-                .map_err(|e| write_err(std::io::Error::other(e)))?;
-        }
-        writer
-            .close()
-            .map_err(|e| write_err(std::io::Error::other(e)))?;
+        let rows = self.stream_features_to(&path, props).await?;
         self.ctx
             .register_parquet(
                 "features",
@@ -245,23 +229,26 @@ impl Pipeline {
 
     /// Writes the features table to `out` (Parquet, atomically).
     pub async fn write_features(&self, out: &Path) -> Result<u64> {
+        self.stream_features_to(out, crate::output::parquet_properties())
+            .await
+    }
+
+    /// Streams the scored features into a Parquet file at `out`, written
+    /// atomically: on any error nothing is left at `out` or in its temporary.
+    async fn stream_features_to(
+        &self,
+        out: &Path,
+        properties: datafusion::parquet::file::properties::WriterProperties,
+    ) -> Result<u64> {
         let (schema, mut stream) = self.features_stream().await?;
-        let mut file =
-            crate::output::ParquetOut::create(out, schema).map_err(|e| PhmError::write(out, e))?;
+        let mut file = crate::output::ParquetOut::create_with(out, schema, properties)
+            .map_err(|e| PhmError::write(out, e))?;
         let mut rows = 0u64;
         while let Some(batch) = stream.next().await {
-            let batch = match batch {
-                Ok(b) => b,
-                Err(e) => {
-                    file.abort();
-                    return Err(e);
-                }
-            };
+            // Dropping `file` on an error removes its temporary.
+            let batch = batch?;
             rows += batch.num_rows() as u64;
-            if let Err(e) = file.write(&batch) {
-                file.abort();
-                return Err(PhmError::write(out, e));
-            }
+            file.write(&batch).map_err(|e| PhmError::write(out, e))?;
         }
         file.commit().map_err(|e| PhmError::write(out, e))?;
         Ok(rows)

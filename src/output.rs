@@ -97,6 +97,16 @@ impl ParquetOut {
         target: &Path,
         schema: datafusion::arrow::datatypes::SchemaRef,
     ) -> io::Result<Self> {
+        Self::create_with(target, schema, parquet_properties())
+    }
+
+    /// As [`ParquetOut::create`], with other writer properties (a scratch file
+    /// read back within the run wants small row groups and fast compression).
+    pub fn create_with(
+        target: &Path,
+        schema: datafusion::arrow::datatypes::SchemaRef,
+        properties: WriterProperties,
+    ) -> io::Result<Self> {
         let name = target.file_name().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "output path has no file name")
         })?;
@@ -106,8 +116,8 @@ impl ParquetOut {
             std::process::id()
         ));
         let file = File::create(&temp)?;
-        let writer = ArrowWriter::try_new(file, schema, Some(parquet_properties()))
-            .map_err(io::Error::other)?;
+        let writer =
+            ArrowWriter::try_new(file, schema, Some(properties)).map_err(io::Error::other)?;
         Ok(ParquetOut {
             writer: Some(writer),
             temp,

@@ -74,23 +74,6 @@ fn read_parquet(path: &Path) -> RecordBatch {
     concat_batches(&batches[0].schema(), &batches).unwrap()
 }
 
-fn files_under(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .map(|e| {
-                    let p = e.unwrap().path();
-                    if p.is_dir() {
-                        files_under(&p)
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 #[test]
 fn features_and_inequalities_on_a_ballista_cluster_equal_the_local_engine() {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ballista");
@@ -139,7 +122,7 @@ fn features_and_inequalities_on_a_ballista_cluster_equal_the_local_engine() {
 
     // The cluster really ran the work: both executors wrote shuffle files.
     for e in ["executor1", "executor2"] {
-        let n = files_under(&work.join("cluster").join(e));
+        let n = common::files(&work.join("cluster").join(e)).len();
         assert!(n > 0, "{e} ran no task");
     }
 

@@ -28,34 +28,6 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// Every file and folder under `dir` (relative paths, sorted); empty when `dir` is absent.
-fn listing(dir: &Path) -> Vec<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries {
-            let path = e.unwrap().path();
-            out.push(path.strip_prefix(root).unwrap().display().to_string());
-            if path.is_dir() {
-                walk(root, &path, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
-/// The files (not folders) under `dir`: what a failed run must not leave.
-fn files(dir: &Path) -> Vec<String> {
-    listing(dir)
-        .into_iter()
-        .filter(|f| dir.join(f).is_file())
-        .collect()
-}
-
 /// Exit 2 (bad input), no panic, and every needle in the message.
 fn expect_input_error(code: i32, err: &str, needles: &[&str]) {
     assert_eq!(code, 2, "exit code; stderr:\n{err}");
@@ -768,27 +740,40 @@ fn disk_full_while_writing_a_proposal_leaves_no_temporary_file() {
     assert!(temps.is_empty(), "temporary files left behind: {temps:?}");
 }
 
-/// Waits until an entry whose name contains `needle` appears in `dir`.
-fn wait_for(dir: &Path, needle: &str, child: &mut std::process::Child) -> bool {
+/// Runs phm with `args`, sends it SIGINT (Ctrl-C) `settle` after an entry
+/// whose name contains `marker` appears in `watch` (so mid-run, not before or
+/// after), and returns (succeeded, stderr).
+fn interrupted_run(args: &[&str], watch: &Path, marker: &str, settle: Duration) -> (bool, String) {
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if listing(dir).iter().any(|f| f.contains(needle)) {
-            return true;
+    let mut seen = false;
+    while !seen && start.elapsed() < Duration::from_secs(20) {
+        seen = listing(watch).iter().any(|f| f.contains(marker));
+        if !seen {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "phm {args:?} ended before it could be interrupted"
+            );
+            std::thread::sleep(Duration::from_millis(2));
         }
-        if child.try_wait().unwrap().is_some() {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(2));
     }
-    false
-}
-
-fn interrupt(child: &std::process::Child) {
+    assert!(seen, "no `{marker}` in {} after 20 s", watch.display());
+    std::thread::sleep(settle);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    let result = child.wait_with_output().unwrap();
+    (
+        result.status.success(),
+        String::from_utf8_lossy(&result.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -797,23 +782,22 @@ fn ctrl_c_during_features_exits_non_zero_and_leaves_nothing() {
     let ex = generated(dir.path(), 300_000);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    let mut child = Command::new(bin())
-        .args(["features", "--quiet", "--extract", p(&ex), "--out"])
-        .arg(out.join("features.parquet"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Interrupt once the temporary output exists: mid-write, not before or after.
-    assert!(
-        wait_for(&out, ".tmp", &mut child),
-        "the run ended before it could be interrupted"
+    let target = out.join("features.parquet");
+    // Interrupt once the temporary output exists: mid-write.
+    let (ok, err) = interrupted_run(
+        &[
+            "features",
+            "--quiet",
+            "--extract",
+            p(&ex),
+            "--out",
+            p(&target),
+        ],
+        &out,
+        ".tmp",
+        Duration::from_millis(50),
     );
-    std::thread::sleep(Duration::from_millis(50));
-    interrupt(&child);
-    let result = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&result.stderr);
-    assert!(!result.status.success(), "exit 0 after Ctrl-C; {err}");
+    assert!(!ok, "exit 0 after Ctrl-C; {err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("interrupted"), "{err}");
     assert_eq!(listing(&out), Vec::<String>::new(), "output left behind");
@@ -824,8 +808,9 @@ fn ctrl_c_during_generate_exits_non_zero_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let parent = dir.path().join("extracts");
     std::fs::create_dir(&parent).unwrap();
-    let mut child = Command::new(bin())
-        .args([
+    let target = parent.join("ex");
+    let (ok, err) = interrupted_run(
+        &[
             "generate",
             "--quiet",
             "--patients",
@@ -833,21 +818,13 @@ fn ctrl_c_during_generate_exits_non_zero_and_leaves_nothing() {
             "--seed",
             "1",
             "--out",
-        ])
-        .arg(parent.join("ex"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_for(&parent, "generating", &mut child),
-        "generation ended before it could be interrupted"
+            p(&target),
+        ],
+        &parent,
+        "generating",
+        Duration::from_millis(100),
     );
-    std::thread::sleep(Duration::from_millis(100));
-    interrupt(&child);
-    let result = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&result.stderr);
-    assert!(!result.status.success(), "exit 0 after Ctrl-C");
+    assert!(!ok, "exit 0 after Ctrl-C");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(listing(&parent), Vec::<String>::new(), "output left behind");
     assert!(err.contains("interrupted"), "no message: {err:?}");

@@ -1,20 +1,9 @@
 //! The CLI on the committed sample extract: the demo, the example analyst
 //! queries, parameters, and bad SQL as a clear input error.
 
-use std::process::Command;
+mod common;
 
-fn phm(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_phm"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use common::phm;
 
 #[test]
 fn demo_writes_every_output() {

@@ -8,40 +8,17 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// Runs phm with extra environment; panics with stderr on failure.
-fn run(args: &[&str], env: &[(&str, &str)]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_phm"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "phm {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use std::path::Path;
 
 /// Every file under `dir` (relative path → bytes).
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let path = e.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().to_path_buf();
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    common::files(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(dir.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
 }
 
 #[test]
@@ -92,7 +69,8 @@ fn every_command_gives_byte_identical_outputs_on_a_second_run() {
         for c in &commands {
             let mut args: Vec<&str> = c.iter().map(String::as_str).collect();
             args.extend(["--quiet", "--extract", ex]);
-            run(&args, &env);
+            let (code, _, err) = common::phm_with_env(&args, &env);
+            assert_eq!(code, 0, "phm {args:?} failed: {err}");
         }
         let snap = snapshot(&out);
         match &first {
@@ -110,7 +88,7 @@ fn every_command_gives_byte_identical_outputs_on_a_second_run() {
                 let differing: Vec<_> = before
                     .iter()
                     .filter(|(k, v)| snap.get(*k) != Some(*v))
-                    .map(|(k, _)| k.display().to_string())
+                    .map(|(k, _)| k.clone())
                     .collect();
                 assert!(differing.is_empty(), "differ between runs: {differing:?}");
             }

@@ -385,9 +385,15 @@ pub fn s(row: &Row, col: &str) -> String {
 
 /// Runs the `phm` binary from the package folder: (exit code, stdout, stderr).
 pub fn phm(args: &[&str]) -> (i32, String, String) {
+    phm_with_env(args, &[])
+}
+
+/// [`phm`] with extra environment variables.
+pub fn phm_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_phm"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (
@@ -444,4 +450,32 @@ pub fn replace_table(dir: &Path, table: &str, columns: Vec<(&str, ArrayRef)>) {
     )
     .unwrap();
     write_batches(&dir.join(format!("{table}.parquet")), schema, &[batch]);
+}
+
+/// Every file and folder under `dir` (relative paths, sorted); empty when `dir` is absent.
+pub fn listing(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let path = e.unwrap().path();
+            out.push(path.strip_prefix(root).unwrap().display().to_string());
+            if path.is_dir() {
+                walk(root, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// The files (not folders) under `dir`, relative and sorted.
+pub fn files(dir: &Path) -> Vec<String> {
+    listing(dir)
+        .into_iter()
+        .filter(|f| dir.join(f).is_file())
+        .collect()
 }

@@ -277,7 +277,8 @@ async fn require_registered_population(
             .unwrap_or(0);
         Ok::<i64, PhmError>(n)
     };
-    if count("SELECT count(*) FROM registered").await? > 0 {
+    // LIMIT 1: the scan stops at the first registered patient.
+    if count("SELECT count(*) FROM (SELECT 1 FROM registered LIMIT 1)").await? > 0 {
         return Ok(());
     }
     let patients = count("SELECT count(*) FROM patients").await?;

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use common::*;
-use datafusion::arrow::array::{Int32Array, Int64Array, StringArray};
+use datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -309,4 +309,79 @@ fn extract_folder_that_does_not_exist() {
     let (code, err) = validate(Path::new("/nonexistent/extract"));
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/extract"), "{err}");
+}
+
+/// Validation skips a scan only when the Parquet metadata proves the check
+/// passes (src/extract/footer.rs). Files written without statistics or
+/// dictionary pages prove nothing, so their null and bad code must still be
+/// found by scanning.
+#[test]
+fn breaches_in_files_without_statistics_or_dictionaries_are_still_found() {
+    use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+    let dir = tempfile::tempdir().unwrap();
+    Extract::minimal_valid().write(dir.path());
+    let bare = || {
+        WriterProperties::builder()
+            .set_statistics_enabled(EnabledStatistics::None)
+            .set_dictionary_enabled(false)
+            .build()
+    };
+    let write = |table: &str, columns: Vec<(&str, ArrayRef)>| {
+        let schema = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            columns.into_iter().map(|(_, a)| a).collect(),
+        )
+        .unwrap();
+        let file = std::fs::File::create(dir.path().join(format!("{table}.parquet"))).unwrap();
+        let mut w =
+            datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, Some(bare())).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    };
+    write(
+        "ae_attendances",
+        vec![
+            (
+                "patient_id",
+                Arc::new(Int64Array::from(vec![Some(1), None])),
+            ),
+            (
+                "arrival_date",
+                Arc::new(datafusion::arrow::array::Date32Array::from(vec![
+                    19000, 19001,
+                ])),
+            ),
+        ],
+    );
+    write(
+        "admissions",
+        vec![
+            ("patient_id", Arc::new(Int64Array::from(vec![1, 2]))),
+            (
+                "admission_date",
+                Arc::new(datafusion::arrow::array::Date32Array::from(vec![
+                    19000, 19001,
+                ])),
+            ),
+            (
+                "method",
+                Arc::new(StringArray::from(vec!["emergency", "by_taxi"])),
+            ),
+        ],
+    );
+    expect_breach(
+        dir.path(),
+        &[
+            "ae_attendances.patient_id",
+            "[1 row]",
+            "admissions.method",
+            "by_taxi",
+        ],
+    );
 }

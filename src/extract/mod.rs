@@ -5,6 +5,7 @@
 //! a rule never meets a column of the wrong type.
 
 pub mod contract;
+mod footer;
 pub mod imd_csv;
 pub mod validate;
 

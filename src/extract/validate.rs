@@ -14,6 +14,7 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
 use super::contract::{self, Domain, TableSpec};
+use super::footer;
 use super::ExtractError;
 
 /// Whether a finding stops the run.
@@ -200,6 +201,27 @@ struct Check {
     /// Group bad rows by the column's value in the examples (for code sets).
     by_value: bool,
     severity: Severity,
+    /// What the Parquet metadata would have to show for the check to pass
+    /// without a scan.
+    proof: Proof,
+}
+
+/// A fact in the Parquet metadata that settles a check (see `footer`).
+enum Proof {
+    NoNulls,
+    ValuesWithin(&'static [&'static str]),
+    /// Only a scan answers it.
+    Scan,
+}
+
+impl Proof {
+    fn holds(&self, files: &footer::TableFiles, column: &str) -> bool {
+        match self {
+            Proof::NoNulls => files.has_no_nulls(column),
+            Proof::ValuesWithin(allowed) => files.values_within(column, allowed),
+            Proof::Scan => false,
+        }
+    }
 }
 
 fn checks_for(spec: &TableSpec) -> Vec<Check> {
@@ -212,6 +234,7 @@ fn checks_for(spec: &TableSpec) -> Vec<Check> {
                 problem: "null in a column that must not be null".into(),
                 by_value: false,
                 severity: Severity::Error,
+                proof: Proof::NoNulls,
             });
         }
         match c.domain {
@@ -222,6 +245,7 @@ fn checks_for(spec: &TableSpec) -> Vec<Check> {
                 problem: format!("value not one of {}", values.join(", ")),
                 by_value: true,
                 severity: Severity::Error,
+                proof: Proof::ValuesWithin(values),
             }),
             Domain::Range(lo, hi) => checks.push(Check {
                 column: c.name,
@@ -229,6 +253,7 @@ fn checks_for(spec: &TableSpec) -> Vec<Check> {
                 problem: format!("value outside {lo}–{hi}"),
                 by_value: true,
                 severity: Severity::Error,
+                proof: Proof::Scan,
             }),
         }
     }
@@ -242,6 +267,7 @@ fn checks_for(spec: &TableSpec) -> Vec<Check> {
             problem: "not an NHS Ethnic Category code (A–S, Z); treated as not known".into(),
             by_value: true,
             severity: Severity::Warning,
+            proof: Proof::ValuesWithin(contract::ETHNICITY_VALUES),
         });
     }
     checks
@@ -316,7 +342,11 @@ pub async fn check_data(
             continue;
         }
         let location = format!("table `{}`", spec.name);
-        let checks = checks_for(spec);
+        let files = footer::TableFiles::of(ctx, &format!("raw_{}", spec.name)).await;
+        let checks: Vec<Check> = checks_for(spec)
+            .into_iter()
+            .filter(|c| !files.as_ref().is_some_and(|f| c.proof.holds(f, c.column)))
+            .collect();
         if !checks.is_empty() {
             let sums = checks
                 .iter()

@@ -128,6 +128,24 @@ async fn remote(
     )))
 }
 
+/// Sorts of up to a quarter of the memory pool (at most 256 MiB) are done in
+/// one piece: the batches are concatenated and sorted with one `take` per
+/// column, in one partition. DataFusion's defaults (sort each 8k-row batch,
+/// merge the runs, then merge the partitions) copied every row of the
+/// 33-column features table three times, and the final merge runs on one
+/// core: at 1M patients the `ORDER BY patient_id` of the features cost 0.30 s
+/// that way and about 0.05 s in one piece. Larger sorts still spill and merge
+/// runs within `--memory-limit`. Explicit DATAFUSION_* variables win.
+fn tune_sorts(config: &mut SessionConfig, memory: usize) {
+    let opts = config.options_mut();
+    if std::env::var_os("DATAFUSION_EXECUTION_SORT_IN_PLACE_THRESHOLD_BYTES").is_none() {
+        opts.execution.sort_in_place_threshold_bytes = (memory / 4).min(256 << 20);
+    }
+    if std::env::var_os("DATAFUSION_OPTIMIZER_REPARTITION_SORTS").is_none() {
+        opts.optimizer.repartition_sorts = false;
+    }
+}
+
 /// A local session configured by `options`.
 pub fn session(
     options: &EngineOptions,
@@ -152,6 +170,7 @@ pub fn session(
     opts.execution.parquet.schema_force_view_types = false;
     opts.execution.parquet.pushdown_filters = false;
     let memory = options.memory_limit.unwrap_or_else(default_memory_limit);
+    tune_sorts(&mut config, memory);
     let mode = match &options.spill_dir {
         Some(dir) => DiskManagerMode::Directories(vec![dir.clone()]),
         None => DiskManagerMode::OsTmpDirectory,

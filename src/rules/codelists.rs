@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Int64Array, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::array::{DictionaryArray, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 
@@ -122,14 +122,23 @@ pub async fn register_codelists(
         }
     }
     let schema = Arc::new(Schema::new(vec![
-        Field::new("codelist", DataType::Utf8, false),
+        Field::new(
+            "codelist",
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            false,
+        ),
         Field::new("code", DataType::Int64, false),
         Field::new("term", DataType::Utf8, false),
     ]));
     let batch = RecordBatch::try_new(
         schema,
         vec![
-            Arc::new(StringArray::from(names)),
+            Arc::new(
+                names
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<DictionaryArray<Int32Type>>(),
+            ),
             Arc::new(Int64Array::from(codes)),
             Arc::new(StringArray::from(terms)),
         ],

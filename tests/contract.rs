@@ -327,22 +327,7 @@ fn breaches_in_files_without_statistics_or_dictionaries_are_still_found() {
             .build()
     };
     let write = |table: &str, columns: Vec<(&str, ArrayRef)>| {
-        let schema = Arc::new(Schema::new(
-            columns
-                .iter()
-                .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        ));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            columns.into_iter().map(|(_, a)| a).collect(),
-        )
-        .unwrap();
-        let file = std::fs::File::create(dir.path().join(format!("{table}.parquet"))).unwrap();
-        let mut w =
-            datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, Some(bare())).unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
+        replace_table_with(dir.path(), table, columns, Some(bare()))
     };
     write(
         "ae_attendances",

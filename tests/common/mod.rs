@@ -286,8 +286,18 @@ impl Extract {
 }
 
 pub fn write_batches(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) {
+    write_batches_with(path, schema, batches, None)
+}
+
+/// As [`write_batches`], with the writer's properties (e.g. no statistics).
+pub fn write_batches_with(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    properties: Option<datafusion::parquet::file::properties::WriterProperties>,
+) {
     let file = std::fs::File::create(path).unwrap();
-    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, properties).unwrap();
     for b in batches {
         w.write(b).unwrap();
     }
@@ -438,6 +448,16 @@ impl Extract {
 
 /// Replaces one table's file in an extract folder with columns of our own.
 pub fn replace_table(dir: &Path, table: &str, columns: Vec<(&str, ArrayRef)>) {
+    replace_table_with(dir, table, columns, None)
+}
+
+/// As [`replace_table`], written with the given Parquet writer properties.
+pub fn replace_table_with(
+    dir: &Path,
+    table: &str,
+    columns: Vec<(&str, ArrayRef)>,
+    properties: Option<datafusion::parquet::file::properties::WriterProperties>,
+) {
     let schema = Arc::new(Schema::new(
         columns
             .iter()
@@ -449,7 +469,12 @@ pub fn replace_table(dir: &Path, table: &str, columns: Vec<(&str, ArrayRef)>) {
         columns.into_iter().map(|(_, a)| a).collect(),
     )
     .unwrap();
-    write_batches(&dir.join(format!("{table}.parquet")), schema, &[batch]);
+    write_batches_with(
+        &dir.join(format!("{table}.parquet")),
+        schema,
+        &[batch],
+        properties,
+    );
 }
 
 /// Every file and folder under `dir` (relative paths, sorted); empty when `dir` is absent.

@@ -2,7 +2,8 @@
 //!
 //! The pipeline, one module per step: `extract` (open and validate the Parquet
 //! extract), `rules` (load `queries/`), `features` (run the rules' SQL on
-//! DataFusion), `scoring` (unmet-need score), `indicators` + `inequalities` +
+//! DataFusion), `scoring` (unmet-need score), `key_order` (the features' rows
+//! in patient order), `indicators` + `inequalities` +
 //! `compare` (deprivation statistics over `stats`), `disclosure` (rules.md §6),
 //! `generate` (synthetic extracts),
 //! `cli` (the `phm` subcommands).
@@ -18,6 +19,7 @@ pub mod features;
 pub mod generate;
 pub mod indicators;
 pub mod inequalities;
+pub mod key_order;
 pub mod output;
 pub mod proposals;
 pub mod report;

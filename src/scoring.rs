@@ -212,27 +212,31 @@ pub fn score_batch(
     RecordBatch::try_new(schema.clone(), columns).map_err(|e| RulesError::Engine(e.into()))
 }
 
+/// Every flag column scoring reads (tests build unscored batches from it).
+#[cfg(test)]
+pub(crate) const INPUT_FLAGS: [&str; 13] = [
+    "core20",
+    "plus_ethnic_minority",
+    "plus_inclusion_health",
+    "plus_learning_disability",
+    "lonely",
+    "social_needs",
+    "mental_health",
+    "frailty",
+    "carer",
+    "hfu_ae",
+    "hfu_adm",
+    "hfu_gp",
+    "eligible",
+];
+
 #[cfg(test)]
 mod tests {
     //! Hand-worked scores from the table in rules.md §3.
     use super::*;
     use datafusion::arrow::array::{Array, AsArray, Int32Array};
 
-    const FLAGS: [&str; 13] = [
-        "core20",
-        "plus_ethnic_minority",
-        "plus_inclusion_health",
-        "plus_learning_disability",
-        "lonely",
-        "social_needs",
-        "mental_health",
-        "frailty",
-        "carer",
-        "hfu_ae",
-        "hfu_adm",
-        "hfu_gp",
-        "eligible",
-    ];
+    const FLAGS: [&str; 13] = INPUT_FLAGS;
 
     fn config() -> ScoringConfig {
         ScoringConfig::parse("scoring.toml", include_str!("../queries/scoring.toml")).unwrap()

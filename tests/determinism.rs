@@ -95,3 +95,71 @@ fn every_command_gives_byte_identical_outputs_on_a_second_run() {
         }
     }
 }
+
+/// phm puts the features in patient order itself when features.sql ends in
+/// `ORDER BY patient_id` (features.rs); any other ending runs as written, with
+/// DataFusion's sort. With unique patient ids both orders are the same, so a
+/// rules folder that only adds a tie-breaker must give the same bytes.
+#[test]
+fn features_are_the_same_whether_phm_or_datafusion_puts_them_in_order() {
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("determinism-order");
+    let _ = std::fs::remove_dir_all(&work);
+    let rules = work.join("rules");
+    let (code, _, err) = common::phm(&["rules", "export", rules.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let features_sql = rules.join("sql/features.sql");
+    let text = std::fs::read_to_string(&features_sql).unwrap();
+    assert!(text.trim_end().ends_with("ORDER BY patient_id"), "{text}");
+    std::fs::write(
+        &features_sql,
+        text.trim_end().replace(
+            "ORDER BY patient_id",
+            "ORDER BY patient_id, practice_code\n",
+        ),
+    )
+    .unwrap();
+    let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/extract");
+    let run = |name: &str, extra: &[&str]| {
+        let out = work.join(name);
+        let mut args = vec![
+            "features",
+            "--quiet",
+            "--extract",
+            extract.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let (code, _, err) = common::phm(&args);
+        assert_eq!(code, 0, "{name}: {err}");
+        std::fs::read(out).unwrap()
+    };
+    let by_phm = run("by-phm.parquet", &[]);
+    let by_datafusion = run(
+        "by-datafusion.parquet",
+        &["--rules", rules.to_str().unwrap()],
+    );
+    assert!(by_phm == by_datafusion, "the two orders differ");
+    let file = std::fs::File::open(work.join("by-phm.parquet")).unwrap();
+    let reader =
+        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+    let ids: Vec<i64> = reader
+        .map(Result::unwrap)
+        .flat_map(|b| {
+            b.column_by_name("patient_id")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    assert!(ids.len() > 50_000, "{} rows", ids.len());
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "not in ascending patient_id order"
+    );
+}

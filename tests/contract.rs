@@ -153,6 +153,27 @@ fn duplicate_patient_ids() {
 }
 
 #[test]
+fn duplicate_patient_ids_are_counted_by_value_and_by_row() {
+    // Ids 1, 2, 3, then 2 twice more and 3 once more: id 2 is on three rows
+    // and id 3 on two, so two values repeat, on five rows; id 1 does not.
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = Extract::minimal_valid();
+    x.patients.push(Patient::new(2));
+    x.patients.push(Patient::new(3));
+    x.patients.push(Patient::new(2));
+    x.write(dir.path());
+    expect_breach(
+        dir.path(),
+        &[
+            "patients.patient_id",
+            "2 value(s) appear more than once (5 rows)",
+            "patient_id=2",
+            "patient_id=3",
+        ],
+    );
+}
+
+#[test]
 fn unknown_code_values_for_sex_status_mode_and_method() {
     let dir = tempfile::tempdir().unwrap();
     let mut x = Extract::minimal_valid();

@@ -13,6 +13,8 @@ SELECT
         AS plus_ethnic_minority,
     h.inclusion_health_last IS NOT NULL    AS plus_inclusion_health,
     h.learning_disability_last IS NOT NULL AS plus_learning_disability
+-- The narrow activity counts are joined before the wide coded history so the
+-- first hash join carries fewer columns (same rows either way; 1M: -0.15 s).
 FROM registered r
-LEFT JOIN coded_history h ON h.patient_id = r.patient_id
 LEFT JOIN activity a ON a.patient_id = r.patient_id
+LEFT JOIN coded_history h ON h.patient_id = r.patient_id

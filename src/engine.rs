@@ -128,6 +128,38 @@ async fn remote(
     )))
 }
 
+/// Asks glibc's allocator to keep memory the engine frees for reuse instead
+/// of returning it to the OS at once: a query run allocates and frees its
+/// batches, hash tables and sort buffers many times over, and with the
+/// defaults every such buffer is page-faulted (and zeroed by the kernel) again.
+/// One arena per core (2 to 8) instead of eight per core, and buffers up to
+/// 32 MiB from the arenas rather than fresh maps. Measured at 1M patients,
+/// `phm features`: system time 0.77 s -> 0.50 s, peak RSS 512 -> 403 MB,
+/// wall -5% (docs/README.md). Call once, before any threads start; a no-op
+/// on other C libraries.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let arenas = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(2, 8) as libc::c_int;
+        for (parameter, value) in [
+            (libc::M_ARENA_MAX, arenas),
+            (libc::M_MMAP_THRESHOLD, 32 << 20),
+            (libc::M_TRIM_THRESHOLD, libc::c_int::MAX),
+            (libc::M_TOP_PAD, 128 << 20),
+        ] {
+            // SAFETY: mallopt only sets allocator parameters; it is called
+            // from main before other threads exist, and a refused value
+            // (return 0) leaves glibc's default in place.
+            unsafe {
+                libc::mallopt(parameter, value);
+            }
+        }
+    }
+}
+
 /// Sorts of up to a quarter of the memory pool (at most 256 MiB) per
 /// partition are done in one piece: the batches are concatenated and sorted
 /// with one `take` per column, rather than each 8k-row batch sorted and the

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    phm::engine::tune_allocator();
     let cli = phm::cli::Cli::parse();
     match phm::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

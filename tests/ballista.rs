@@ -10,10 +10,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
 const AS_OF: &str = "2025-03-31";
 
 /// Stops the cluster however the test ends.
@@ -62,16 +58,6 @@ fn script(dir: &Path, command: &str, port: u16) -> std::process::Output {
         .env("PHM_CLUSTER_DIR", dir)
         .output()
         .unwrap()
-}
-
-fn read_parquet(path: &Path) -> RecordBatch {
-    let file = std::fs::File::open(path).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
-    concat_batches(&batches[0].schema(), &batches).unwrap()
 }
 
 #[test]
@@ -126,8 +112,8 @@ fn features_and_inequalities_on_a_ballista_cluster_equal_the_local_engine() {
         assert!(n > 0, "{e} ran no task");
     }
 
-    let local = read_parquet(&work.join("local.parquet"));
-    let remote = read_parquet(&work.join("ballista.parquet"));
+    let local = common::read_parquet(&work.join("local.parquet"));
+    let remote = common::read_parquet(&work.join("ballista.parquet"));
     assert_eq!(local.schema(), remote.schema());
     assert!(local.num_rows() > 200_000, "{} rows", local.num_rows());
     assert_eq!(local.num_rows(), remote.num_rows());

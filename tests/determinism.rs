@@ -10,6 +10,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use datafusion::arrow::array::AsArray;
+
 /// Every file under `dir` (relative path → bytes).
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     common::files(dir)
@@ -139,24 +141,12 @@ fn features_are_the_same_whether_phm_or_datafusion_puts_them_in_order() {
         &["--rules", rules.to_str().unwrap()],
     );
     assert!(by_phm == by_datafusion, "the two orders differ");
-    let file = std::fs::File::open(work.join("by-phm.parquet")).unwrap();
-    let reader =
-        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
-    let ids: Vec<i64> = reader
-        .map(Result::unwrap)
-        .flat_map(|b| {
-            b.column_by_name("patient_id")
-                .unwrap()
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::Int64Array>()
-                .unwrap()
-                .values()
-                .to_vec()
-        })
-        .collect();
+    let features = common::read_parquet(&work.join("by-phm.parquet"));
+    let ids = features
+        .column_by_name("patient_id")
+        .unwrap()
+        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+        .values();
     assert!(ids.len() > 50_000, "{} rows", ids.len());
     assert!(
         ids.windows(2).all(|w| w[0] < w[1]),

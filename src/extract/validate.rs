@@ -389,28 +389,19 @@ pub async fn check_data(
             }
         }
         if let Some(key) = unique_key(spec.name) {
-            let dup = format!("SELECT \"{key}\", count(*) AS copies FROM {} GROUP BY \"{key}\" HAVING count(*) > 1", spec.name);
             let (keys, rows) = match duplicates_by_sorting(ctx, spec.name, key).await? {
                 Some(found) => found,
-                None => {
-                    let total = collect(
-                        ctx,
-                        spec.name,
-                        &format!("SELECT count(*), sum(copies) FROM ({dup})"),
-                    )
-                    .await?;
-                    (
-                        first_i64(&total, 0).first().copied().unwrap_or(0),
-                        first_i64(&total, 1).first().copied().unwrap_or(0),
-                    )
-                }
+                None => duplicates_by_sql(ctx, spec.name, key).await?,
             };
             if keys > 0 {
                 let examples = describe_rows(
                     &collect(
                         ctx,
                         spec.name,
-                        &format!("{dup} ORDER BY \"{key}\" LIMIT {EXAMPLES}"),
+                        &format!(
+                            "{} ORDER BY \"{key}\" LIMIT {EXAMPLES}",
+                            repeated_keys_sql(spec.name, key)
+                        ),
                     )
                     .await?,
                 );
@@ -430,6 +421,35 @@ pub async fn check_data(
         }
     }
     Ok(())
+}
+
+/// Each value of `key` on more than one row of `table`, with its row count.
+fn repeated_keys_sql(table: &str, key: &str) -> String {
+    format!(
+        "SELECT \"{key}\", count(*) AS copies FROM {table} GROUP BY \"{key}\" HAVING count(*) > 1"
+    )
+}
+
+/// (values that appear more than once, rows holding them), by SQL: works for
+/// any key type and any size, spilling as the memory pool needs.
+async fn duplicates_by_sql(
+    ctx: &SessionContext,
+    table: &str,
+    key: &str,
+) -> Result<(i64, i64), ExtractError> {
+    let total = collect(
+        ctx,
+        table,
+        &format!(
+            "SELECT count(*), sum(copies) FROM ({})",
+            repeated_keys_sql(table, key)
+        ),
+    )
+    .await?;
+    Ok((
+        first_i64(&total, 0).first().copied().unwrap_or(0),
+        first_i64(&total, 1).first().copied().unwrap_or(0),
+    ))
 }
 
 /// (values that appear more than once, rows holding them) for an Int64 key,
@@ -614,15 +634,7 @@ mod tests {
     }
 
     async fn by_sql(ctx: &SessionContext, name: &str) -> (i64, i64) {
-        let sql = format!(
-            "SELECT count(*), sum(copies) FROM (SELECT patient_id, count(*) AS copies \
-             FROM {name} GROUP BY patient_id HAVING count(*) > 1)"
-        );
-        let total = collect(ctx, name, &sql).await.unwrap();
-        (
-            first_i64(&total, 0).first().copied().unwrap_or(0),
-            first_i64(&total, 1).first().copied().unwrap_or(0),
-        )
+        duplicates_by_sql(ctx, name, "patient_id").await.unwrap()
     }
 
     #[tokio::test]

@@ -394,6 +394,18 @@ pub fn s(row: &Row, col: &str) -> String {
 }
 
 /// Runs the `phm` binary from the package folder: (exit code, stdout, stderr).
+/// A Parquet file phm wrote, read back whole as one batch.
+pub fn read_parquet(path: &Path) -> RecordBatch {
+    let file = std::fs::File::open(path).unwrap();
+    let reader =
+        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+}
+
 pub fn phm(args: &[&str]) -> (i32, String, String) {
     phm_with_env(args, &[])
 }

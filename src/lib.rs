@@ -8,24 +8,19 @@
 //! `generate` (synthetic extracts),
 //! `cli` (the `phm` subcommands).
 
+pub mod analysis;
 pub mod charts;
 pub mod cli;
-pub mod compare;
-pub mod disclosure;
 pub mod engine;
 pub mod error;
 pub mod extract;
 pub mod features;
 pub mod generate;
-pub mod indicators;
-pub mod inequalities;
-pub mod key_order;
 pub mod output;
+pub mod pipeline;
 pub mod proposals;
 pub mod report;
 pub mod rules;
-pub mod scoring;
 pub mod stats;
-pub mod table_io;
 
 pub use error::{PhmError, Result};

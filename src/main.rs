@@ -1,5 +1,6 @@
 //! The `phm` binary: parse the command line, run, print any error once on
-//! stderr, and exit 0 (success), 2 (bad input) or 1 (other failure).
+//! stderr, and exit 0 (success, or stdout closed by its reader), 2 (bad
+//! input) or 1 (other failure). The kinds are decided in `phm::error`.
 
 use std::process::ExitCode;
 
@@ -10,12 +11,12 @@ fn main() -> ExitCode {
     let cli = phm::cli::Cli::parse();
     match phm::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(phm::PhmError::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("phm: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
+            let lines = phm::error::report_lines(&e);
+            eprintln!("phm: {}", lines[0]);
+            for cause in &lines[1..] {
+                eprintln!("  caused by: {cause}");
             }
             ExitCode::from(e.exit_code())
         }

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{ExtractArgs, Printer};
 use crate::error::{PhmError, Result};
-use crate::features::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// Count each rule's cohort per PCN (and overall), and show how patients fall
 /// out between registered, adult, not recently referred or declined, eligible
@@ -28,17 +28,17 @@ pub async fn run(a: CohortsArgs) -> Result<()> {
     };
     let pipeline = Pipeline::open(&a.common.run_options()).await?;
     super::print_warnings(printer, &pipeline.warnings);
-    pipeline.register_features().await?;
-    println!(
+    pipeline.ensure_features().await?;
+    say!(
         "Reference date {}; patients registered at that date.\n",
         pipeline.as_of
     );
     for (name, title) in [("cohorts", "Cohort sizes"), ("attrition", "Attrition")] {
         let (schema, batches) = pipeline.run_report(name).await?;
-        println!("{title}\n{}\n", crate::table_io::pretty(&batches)?);
+        say!("{title}\n{}\n", crate::output::table::pretty(&batches)?);
         if let Some(dir) = &a.out {
             std::fs::create_dir_all(dir).map_err(|e| PhmError::write(dir, e))?;
-            crate::table_io::write_table(&dir.join(format!("{name}.csv")), schema, &batches)?;
+            crate::output::table::write_table(&dir.join(format!("{name}.csv")), schema, &batches)?;
         }
     }
     Ok(())

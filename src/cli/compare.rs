@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{ExtractArgs, Printer};
-use crate::disclosure::Disclosure;
+use crate::analysis::disclosure::Disclosure;
+use crate::analysis::inequalities::AreaType;
+use crate::analysis::published::PublishedCounts;
 use crate::error::Result;
-use crate::indicators::{self, IndicatorConfig};
-use crate::inequalities::AreaType;
 
 /// Level of the areas compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,17 +45,18 @@ pub async fn run(a: CompareArgs) -> Result<()> {
         quiet: a.common.quiet,
     };
     let pipeline = super::open_with_features(&a.common, printer).await?;
-    let config = IndicatorConfig::load(&pipeline.rules)?;
+    let config = pipeline.indicator_config()?;
     let chosen = config.select(std::slice::from_ref(&a.indicator))?;
-    let cells = indicators::count(&pipeline.ctx, &chosen, &pipeline.rules.origin).await?;
+    let tallies = pipeline.tallies(&chosen).await?;
     let disclosure = Disclosure::from_flag(a.no_disclosure_control);
+    let published = PublishedCounts::of(&tallies, disclosure);
     let level = match a.level {
         Level::Pcn => AreaType::Pcn,
         Level::Practice => AreaType::Practice,
     };
-    let c = crate::compare::compare(&chosen[0], 0, &cells, level, disclosure)?;
-    crate::compare::write(&a.out, &c)?;
-    super::write_manifest(&a.out, "compare", &pipeline, &chosen, disclosure)?;
+    let c = crate::analysis::compare::compare(&tallies, &published, 0, level)?;
+    crate::analysis::compare::write(&a.out, &c)?;
+    super::write_manifest(&a.out, "compare", &pipeline, &chosen, &published)?;
     for code in &c.empty_areas {
         printer.note(format!(
             "phm: {} {code} has nobody in the denominator of `{}`; left out",
@@ -63,7 +64,7 @@ pub async fn run(a: CompareArgs) -> Result<()> {
             a.indicator
         ));
     }
-    println!(
+    say!(
         "{} by {} at {}:",
         chosen[0].title,
         level.as_str(),
@@ -71,9 +72,12 @@ pub async fn run(a: CompareArgs) -> Result<()> {
     );
     for r in &c.league {
         let v = r.value.map_or("suppressed".into(), |v| format!("{v:.2}"));
-        println!("  {:>3}. {} {v} — {}", r.rank, r.area_code, r.significance);
+        let label = r
+            .significance
+            .map_or(crate::analysis::compare::SUPPRESSED_LABEL, |s| s.as_str());
+        say!("  {:>3}. {} {v} — {label}", r.rank, r.area_code);
     }
-    println!("{}", disclosure.statement());
-    println!("Written to {}", a.out.display());
+    say!("{}", disclosure.statement());
+    say!("Written to {}", a.out.display());
     Ok(())
 }

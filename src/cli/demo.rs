@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::Printer;
 use crate::error::{PhmError, Result};
-use crate::features::{Pipeline, RunOptions};
+use crate::pipeline::{Pipeline, RunOptions};
 
 /// Run the whole pipeline on the committed sample extract and write the
 /// outputs (features, cohort counts, attrition, proposals, inequalities and
@@ -34,16 +34,18 @@ pub async fn run(a: DemoArgs) -> Result<()> {
             a.extract.display()
         )));
     }
-    std::fs::create_dir_all(&a.out).map_err(|e| PhmError::write(&a.out, e))?;
     let options = RunOptions {
         extract: a.extract.clone(),
         ..Default::default()
     };
+    // Opened (and validated) before anything is written, so a bad extract
+    // leaves no output folder behind.
     let pipeline = Pipeline::open(&options).await?;
     super::print_warnings(printer, &pipeline.warnings);
+    std::fs::create_dir_all(&a.out).map_err(|e| PhmError::write(&a.out, e))?;
     let features = a.out.join("features.parquet");
     let rows = pipeline.write_features(&features).await?;
-    pipeline.register_features().await?;
+    pipeline.ensure_features().await?;
     printer.note(format!(
         "phm: {rows} registered patients at {}",
         pipeline.as_of
@@ -52,35 +54,35 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     for name in ["cohorts", "attrition"] {
         let (schema, batches) = pipeline.run_report(name).await?;
         let path = a.out.join(format!("{name}.csv"));
-        crate::table_io::write_table(&path, schema, &batches)?;
+        crate::output::table::write_table(&path, schema, &batches)?;
         written.push(path);
     }
     let proposals = a.out.join("proposals");
     std::fs::create_dir_all(&proposals).map_err(|e| PhmError::write(&proposals, e))?;
-    let report_options = crate::report::ReportOptions {
-        excluded: crate::proposals::review::excluded(&proposals)?,
-        ..Default::default()
-    };
-    let data = crate::report::gather(&pipeline, &report_options).await?;
-    let proposal = &data.proposal;
-    written.extend(crate::proposals::run::write_proposal(&proposals, proposal)?);
+    let excluded = crate::proposals::review::excluded(&proposals)?;
+    let proposal = pipeline.proposal(&Default::default(), &excluded).await?;
+    written.extend(crate::proposals::run::write_proposal(
+        &proposals, &proposal,
+    )?);
+    let data = pipeline.report_data(proposal).await?;
     let inequalities = a.out.join("inequalities");
-    crate::inequalities::write(&inequalities, &data.shared)?;
+    crate::analysis::inequalities::write(&inequalities, &data.inequalities)?;
     written.push(inequalities.join("inequalities.csv"));
     written.push(inequalities.join("sii.csv"));
     written.push(inequalities.join("gap.csv"));
+    let report_options = crate::report::ReportOptions::default();
     let files = crate::report::write_reports(&data, &a.out.join("report"), &report_options)?;
-    for s in &proposal.summaries {
-        println!("{}: {}", s.pcn_code, s.reading);
+    for s in &data.proposal.summaries {
+        say!("{}: {}", s.pcn_code, s.reading);
     }
-    println!("phm demo: outputs written:");
+    say!("phm demo: outputs written:");
     for p in written {
-        println!("  {}", p.display());
+        say!("  {}", p.display());
     }
-    println!("Reports (open in a browser):");
-    println!("  ICB, disclosure-controlled: {}", files.icb.display());
+    say!("Reports (open in a browser):");
+    say!("  ICB, disclosure-controlled: {}", files.icb.display());
     for p in &files.pcns {
-        println!("  PCN, patient-level: {}", p.display());
+        say!("  PCN, patient-level: {}", p.display());
     }
     Ok(())
 }

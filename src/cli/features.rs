@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{ExtractArgs, Printer};
 use crate::error::Result;
-use crate::features::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// Build the patient features table: one row per patient registered at T,
 /// with Core20PLUS, clinical-area, HFU, social-prescribing and need columns.

@@ -86,7 +86,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
         &summary.practice_sizes,
         &summary.pcn_sizes,
     ));
-    println!("{table}");
+    say!("{table}");
     if let Some(path) = &a.realism {
         crate::output::write_atomic(path, table.as_bytes())
             .map_err(|e| crate::error::PhmError::write(path, e))?;

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{ExtractArgs, Printer};
-use crate::disclosure::Disclosure;
+use crate::analysis::disclosure::Disclosure;
+use crate::analysis::inequalities::{self, GroupType};
+use crate::analysis::published::PublishedCounts;
 use crate::error::Result;
-use crate::indicators::{self, IndicatorConfig};
-use crate::inequalities::{self, GroupType};
 
 /// For each indicator of indicators.toml, for the ICB and each PCN: values by
 /// IMD group (with an "unknown" row and an "all" row), the slope and relative
@@ -42,19 +42,19 @@ pub async fn run(a: InequalitiesArgs) -> Result<()> {
         quiet: a.common.quiet,
     };
     let pipeline = super::open_with_features(&a.common, printer).await?;
-    let config = IndicatorConfig::load(&pipeline.rules)?;
+    let config = pipeline.indicator_config()?;
     let chosen = config.select(&a.indicators)?;
-    let cells = indicators::count(&pipeline.ctx, &chosen, &pipeline.rules.origin).await?;
+    let tallies = pipeline.tallies(&chosen).await?;
     let disclosure = Disclosure::from_flag(a.no_disclosure_control);
+    let published = PublishedCounts::of(&tallies, disclosure);
     let options = inequalities::Options {
         by: a.by,
-        disclosure,
         simulation: config.simulation.clone(),
     };
-    let out = inequalities::compute(&chosen, &cells, &options)?;
+    let out = crate::pipeline::indicator_statistics(&tallies, &published, chosen.len(), &options)?;
     inequalities::write(&a.out, &out)?;
-    super::write_manifest(&a.out, "inequalities", &pipeline, &chosen, disclosure)?;
-    println!(
+    super::write_manifest(&a.out, "inequalities", &pipeline, &chosen, &published)?;
+    say!(
         "Inequalities at {} for {} indicators by {} (positive SII = higher among the more deprived):",
         pipeline.as_of,
         chosen.len(),
@@ -66,7 +66,7 @@ pub async fn run(a: InequalitiesArgs) -> Result<()> {
         .filter(|s| s.area_type == inequalities::AreaType::Icb)
     {
         let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2}"));
-        println!(
+        say!(
             "  {} {}: SII {} (95% {} to {}), RII {}",
             s.indicator,
             s.area_code,
@@ -76,7 +76,7 @@ pub async fn run(a: InequalitiesArgs) -> Result<()> {
             f(s.rii)
         );
     }
-    println!("{}", disclosure.statement());
-    println!("Written to {}", a.out.display());
+    say!("{}", disclosure.statement());
+    say!("Written to {}", a.out.display());
     Ok(())
 }

@@ -1,6 +1,15 @@
 //! The `phm` command line: one file per subcommand, shared flags here.
 //! Results go to stdout or `--out`; progress and warnings go to stderr.
 
+/// `println!` for results on stdout, but a write error is returned (`?`)
+/// rather than a panic: a reader that closed the pipe (`phm query … | head`)
+/// ends the run quietly with exit 0, as ripgrep does.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))?
+    };
+}
+
 #[cfg(feature = "ballista")]
 mod cluster;
 mod cohorts;
@@ -25,7 +34,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::engine::EngineOptions;
 use crate::error::{PhmError, Result};
-use crate::features::RunOptions;
+use crate::pipeline::RunOptions;
 
 /// phm — population-health cohort analytics for primary care networks.
 ///
@@ -116,6 +125,16 @@ pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
         .map_err(|_| format!("`{s}` is not a date like 2025-03-31"))
 }
 
+/// Writes one line of results to stdout (see `say!`).
+pub fn write_stdout(line: std::fmt::Arguments) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(PhmError::stdout)
+}
+
 /// Talk on stderr, silenced by `--quiet`.
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
@@ -196,13 +215,38 @@ pub fn interrupt_flag() -> &'static std::sync::atomic::AtomicBool {
 /// Runs a query-engine command on a tokio runtime; Ctrl-C stops it with an
 /// error, and its unfinished output files are removed as they are dropped.
 fn run_async(command: Command) -> Result<()> {
+    let memory_limit = command
+        .extract_args()
+        .and_then(|a| a.memory_limit)
+        .unwrap_or_else(crate::engine::default_memory_limit);
+    run_on_runtime(command).map_err(|e| e.with_memory_limit(memory_limit))
+}
+
+impl Command {
+    /// The shared extract flags, for the commands that read an extract.
+    fn extract_args(&self) -> Option<&ExtractArgs> {
+        match self {
+            Command::Validate(a) => Some(&a.common),
+            Command::Features(a) => Some(&a.common),
+            Command::Query(a) => Some(&a.common),
+            Command::Cohorts(a) => Some(&a.common),
+            Command::Inequalities(a) => Some(&a.common),
+            Command::Compare(a) => Some(&a.common),
+            Command::Propose(a) => Some(&a.common),
+            Command::Report(a) => Some(&a.common),
+            _ => None,
+        }
+    }
+}
+
+fn run_on_runtime(command: Command) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Ballista (de)serialises deep plans recursively; its own binaries
         // use 32 MiB stacks for the same reason.
         .thread_stack_size(32 * 1024 * 1024)
         .build()
-        .map_err(|e| PhmError::Input(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| PhmError::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
         let work = async {
             match command {
@@ -241,10 +285,10 @@ pub fn print_warnings(printer: Printer, report: &crate::extract::ValidationRepor
 pub async fn open_with_features(
     common: &ExtractArgs,
     printer: Printer,
-) -> Result<crate::features::Pipeline> {
-    let pipeline = crate::features::Pipeline::open(&common.run_options()).await?;
+) -> Result<crate::pipeline::Pipeline> {
+    let pipeline = crate::pipeline::Pipeline::open(&common.run_options()).await?;
     print_warnings(printer, &pipeline.warnings);
-    pipeline.register_features().await?;
+    pipeline.ensure_features().await?;
     Ok(pipeline)
 }
 
@@ -254,30 +298,33 @@ pub async fn open_with_features(
 pub fn write_manifest(
     dir: &std::path::Path,
     command: &str,
-    pipeline: &crate::features::Pipeline,
-    indicators: &[crate::indicators::Indicator],
-    disclosure: crate::disclosure::Disclosure,
+    pipeline: &crate::pipeline::Pipeline,
+    indicators: &[crate::analysis::indicators::Indicator],
+    published: &crate::analysis::published::PublishedCounts,
 ) -> Result<()> {
+    let disclosure = published.disclosure;
     let manifest = serde_json::json!({
         "command": command,
         "phm_version": env!("CARGO_PKG_VERSION"),
         "as_of": pipeline.as_of.to_string(),
         "rules": pipeline.rules.origin,
         "indicators": indicators,
-        "disclosure_control": disclosure == crate::disclosure::Disclosure::Controlled,
+        "disclosure_control": disclosure == crate::analysis::disclosure::Disclosure::Controlled,
         "disclosure": disclosure.statement(),
+        "secondary_suppressions": published.secondary,
     });
     let path = dir.join("manifest.json");
     let bytes = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| PhmError::Input(format!("cannot write JSON: {e}")))?;
+        .map_err(|e| PhmError::Internal(format!("cannot serialise manifest.json: {e}")))?;
     crate::output::write_atomic(&path, &bytes).map_err(|e| PhmError::write(&path, e))?;
     let stamp = dir.join("NOT_FOR_SHARING.txt");
     match disclosure {
-        crate::disclosure::Disclosure::Off => {
-            crate::output::write_atomic(&stamp, crate::disclosure::NOT_FOR_SHARING.as_bytes())
-                .map_err(|e| PhmError::write(&stamp, e))?
-        }
-        crate::disclosure::Disclosure::Controlled => {
+        crate::analysis::disclosure::Disclosure::Off => crate::output::write_atomic(
+            &stamp,
+            crate::analysis::disclosure::NOT_FOR_SHARING.as_bytes(),
+        )
+        .map_err(|e| PhmError::write(&stamp, e))?,
+        crate::analysis::disclosure::Disclosure::Controlled => {
             if stamp.exists() {
                 std::fs::remove_file(&stamp).map_err(|e| PhmError::write(&stamp, e))?;
             }

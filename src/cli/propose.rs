@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{ExtractArgs, Printer};
 use crate::error::{PhmError, Result};
-use crate::features::Pipeline;
+use crate::pipeline::Pipeline;
 use crate::proposals::{review, run};
 
 /// Rank high-need patients per PCN, propose as many as link-worker capacity
@@ -46,7 +46,10 @@ pub async fn run(a: ProposeArgs) -> Result<()> {
     };
     let proposal = run::propose(&pipeline, &options, &excluded).await?;
     run::write_proposal(&a.out, &proposal)?;
-    println!(
+    for w in &proposal.warnings {
+        printer.note(format!("phm: warning: {w}"));
+    }
+    say!(
         "Proposal {} at {} for {} months ({} PCNs):",
         proposal.proposal_id,
         proposal.as_of,
@@ -54,11 +57,16 @@ pub async fn run(a: ProposeArgs) -> Result<()> {
         proposal.summaries.len()
     );
     for s in &proposal.summaries {
-        println!(
+        say!(
             "  {}: {} high-need, capacity {}, {} proposed, {} waiting — {}",
-            s.pcn_code, s.high_need, s.capacity, s.proposed, s.waiting, s.reading
+            s.pcn_code,
+            s.high_need,
+            s.capacity,
+            s.proposed,
+            s.waiting,
+            s.reading
         );
     }
-    println!("Written to {}", a.out.display());
+    say!("Written to {}", a.out.display());
     Ok(())
 }

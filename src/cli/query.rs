@@ -7,7 +7,7 @@ use datafusion::scalar::ScalarValue;
 
 use super::{ExtractArgs, Printer};
 use crate::error::{PhmError, Result};
-use crate::features::Pipeline;
+use crate::pipeline::Pipeline;
 
 /// Run your own SQL against the extract (`patients`, `events`, `appointments`,
 /// `ae_attendances`, `admissions`, `imd`), the codelists (`codelists`,
@@ -85,7 +85,7 @@ pub async fn run(a: QueryArgs) -> Result<()> {
     let pipeline = Pipeline::open(&a.common.run_options()).await?;
     super::print_warnings(printer, &pipeline.warnings);
     if sql.to_ascii_lowercase().contains("features") {
-        pipeline.register_features().await?;
+        pipeline.ensure_features().await?;
     }
     let mut params = pipeline.rules.config()?.parameters(pipeline.as_of)?;
     for p in &a.params {
@@ -93,13 +93,19 @@ pub async fn run(a: QueryArgs) -> Result<()> {
         params.retain(|(n, _)| *n != name);
         params.push((name, value));
     }
-    let sql_err =
-        |e: datafusion::error::DataFusionError| PhmError::Input(format!("SQL in {origin}: {e}"));
+    // The analyst's SQL: planning and evaluation errors are theirs (exit 2),
+    // running out of memory is not (exit 1); see error::engine_kind.
+    let sql_err = |source: datafusion::error::DataFusionError| {
+        PhmError::from(crate::rules::RulesError::Sql {
+            file: origin.clone(),
+            source,
+        })
+    };
     let df = pipeline.ctx.sql(&sql).await.map_err(sql_err)?;
     let df = df.with_param_values(params).map_err(sql_err)?;
     if a.explain {
         let plan = df.explain(false, false).map_err(sql_err)?.collect().await?;
-        println!("{}", crate::table_io::pretty(&plan)?);
+        say!("{}", crate::output::table::pretty(&plan)?);
         return Ok(());
     }
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
@@ -107,10 +113,10 @@ pub async fn run(a: QueryArgs) -> Result<()> {
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     match &a.out {
         Some(out) => {
-            crate::table_io::write_table(out, schema, &batches)?;
+            crate::output::table::write_table(out, schema, &batches)?;
             printer.note(format!("phm: wrote {rows} rows to {}", out.display()));
         }
-        None => println!("{}", crate::table_io::pretty(&batches)?),
+        None => say!("{}", crate::output::table::pretty(&batches)?),
     }
     Ok(())
 }

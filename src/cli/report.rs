@@ -47,22 +47,25 @@ pub async fn run(a: ReportArgs) -> Result<()> {
         Some(dir) => review::excluded(dir)?,
         None => Default::default(),
     };
+    let propose = ProposeOptions {
+        capacity_csv: a.capacity.clone(),
+        period_months: a.period_months,
+    };
+    let proposal = pipeline.proposal(&propose, &excluded).await?;
+    for w in &proposal.warnings {
+        printer.note(format!("phm: warning: {w}"));
+    }
+    let data = pipeline.report_data(proposal).await?;
     let options = ReportOptions {
-        propose: ProposeOptions {
-            capacity_csv: a.capacity.clone(),
-            period_months: a.period_months,
-        },
-        excluded,
         pcns: a.pcns.clone(),
     };
-    let data = report::gather(&pipeline, &options).await?;
     let files = report::write_reports(&data, &a.out, &options)?;
-    println!(
+    say!(
         "ICB report (disclosure-controlled, for sharing): {}",
         files.icb.display()
     );
     for p in &files.pcns {
-        println!(
+        say!(
             "PCN report (patient-level, keep within the PCN): {}",
             p.display()
         );

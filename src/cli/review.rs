@@ -24,7 +24,7 @@ pub struct ReviewArgs {
 
 pub fn run(a: ReviewArgs) -> Result<()> {
     let s = review::review(&a.decisions, &a.proposal)?;
-    println!(
+    say!(
         "Recorded {} accepted and {} excluded ({} without a decision) in {}; run `phm propose --out {}` again to fill excluded places from the waiting list.",
         s.accepted,
         s.excluded,

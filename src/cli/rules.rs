@@ -24,7 +24,7 @@ pub fn run(c: RulesCommand) -> Result<()> {
         RulesCommand::Export { dir } => {
             let rules = RuleSet::defaults();
             rules.export(&dir)?;
-            println!(
+            say!(
                 "wrote {} rules files to {}",
                 rules.paths().count(),
                 dir.display()

@@ -29,7 +29,7 @@ pub async fn run(a: ValidateArgs) -> Result<()> {
     let as_of = match options.as_of {
         Some(d) => Some(d),
         None if ctx.table_exist("events").unwrap_or(false) => {
-            crate::features::latest_event_date(&ctx).await?
+            crate::pipeline::latest_event_date(&ctx).await?
         }
         None => None,
     };
@@ -43,7 +43,7 @@ pub async fn run(a: ValidateArgs) -> Result<()> {
         .iter()
         .map(|l| format!("{} ({})", l.table, l.path.display()))
         .collect();
-    println!(
+    say!(
         "{}: the extract meets the contract (v1){}; tables: {}",
         options.extract.display(),
         as_of

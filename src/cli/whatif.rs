@@ -66,8 +66,8 @@ pub fn run(a: WhatIfArgs) -> Result<()> {
             }
         }
     }
-    println!("What if {} (period {months} months):", a.changes.join(", "));
-    println!("pcn_code,link_worker_fte,capacity,high_need,coverage,fte_needed");
+    say!("What if {} (period {months} months):", a.changes.join(", "));
+    say!("pcn_code,link_worker_fte,capacity,high_need,coverage,fte_needed");
     for p in json["pcns"].as_array().cloned().unwrap_or_default() {
         let base = dec(&p["link_worker_fte"]);
         let fte = match fte_change {
@@ -90,7 +90,7 @@ pub fn run(a: WhatIfArgs) -> Result<()> {
         } else {
             format!("{}", proposed as f64 / high as f64)
         };
-        println!(
+        say!(
             "{},{},{},{},{},{}",
             p["pcn_code"].as_str().unwrap_or(""),
             fte.normalize(),

@@ -1,11 +1,11 @@
-//! The extract contract v1 as data (`shared/spec/extract.md`).
+//! The extract contract v1.1 as data (`shared/spec/extract.md`).
 //! Owns the list of tables, columns, types, nullability and allowed values; the
 //! loader and validator read it, so a change to the contract is made here once.
 
 use datafusion::arrow::datatypes::DataType;
 
 /// Values a text column may hold, or the range of an integer column.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Domain {
     /// Any value of the column's type.
     Any,
@@ -13,6 +13,29 @@ pub enum Domain {
     OneOf(&'static [&'static str]),
     /// An integer in this inclusive range.
     Range(i64, i64),
+    /// A place or organisation code (extract.md v1.1): see [`is_code`].
+    Code,
+}
+
+/// Longest code extract.md v1.1 allows.
+pub const CODE_MAX_LEN: usize = 20;
+
+/// True for a code extract.md v1.1 allows: 1 to 20 characters of
+/// `A–Z a–z 0–9 - _`. These codes also name output files and folders
+/// (`lists/PCN.csv`, `pcn/PCN/`), so nothing else may pass.
+pub fn is_code(value: &str) -> bool {
+    (1..=CODE_MAX_LEN).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// [`is_code`] as a SQL condition true for the rows that break it (nulls
+/// are the null check's business).
+pub fn code_breach_sql(column: &str) -> String {
+    format!(
+        "(\"{column}\" IS NOT NULL AND NOT regexp_like(\"{column}\", '^[A-Za-z0-9_-]{{1,{CODE_MAX_LEN}}}$'))"
+    )
 }
 
 /// One required column of a contract table.
@@ -133,10 +156,10 @@ pub const PATIENTS: TableSpec = TableSpec {
     name: "patients",
     columns: &[
         col("patient_id", Int64, false, Any),
-        col("practice_code", Utf8, false, Any),
-        col("pcn_code", Utf8, false, Any),
-        col("icb_code", Utf8, false, Any),
-        col("lsoa_code", Utf8, true, Any),
+        col("practice_code", Utf8, false, Code),
+        col("pcn_code", Utf8, false, Code),
+        col("icb_code", Utf8, false, Code),
+        col("lsoa_code", Utf8, true, Code),
         col("sex", Utf8, false, OneOf(SEX_VALUES)),
         col("birth_date", Date32, false, Any),
         // Unknown ethnicity codes are reported as warnings, not violations:
@@ -188,7 +211,7 @@ pub const ADMISSIONS: TableSpec = TableSpec {
 pub const IMD: TableSpec = TableSpec {
     name: "imd",
     columns: &[
-        col("lsoa_code", Utf8, false, Any),
+        col("lsoa_code", Utf8, false, Code),
         col("imd_decile", Int32, false, Range(1, 10)),
     ],
 };

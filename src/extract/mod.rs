@@ -29,7 +29,7 @@ pub enum ExtractError {
     Imd { path: PathBuf, message: String },
     #[error("{report}")]
     Invalid { report: ValidationReport },
-    #[error("reading table `{table}` failed: {source}")]
+    #[error("reading table `{table}` failed")]
     Query {
         table: String,
         #[source]
@@ -38,9 +38,16 @@ pub enum ExtractError {
 }
 
 impl ExtractError {
-    /// Every extract error is the user's input being wrong or unreadable.
-    pub fn is_input_error(&self) -> bool {
-        true
+    /// A missing, malformed or unreadable extract is bad input; running out
+    /// of memory while checking it, or a failure of phm's own checking SQL,
+    /// is not.
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            ExtractError::Query { source, .. } => crate::error::engine_kind(source, false),
+            ExtractError::NotAFolder(_)
+            | ExtractError::Imd { .. }
+            | ExtractError::Invalid { .. } => crate::error::ErrorKind::Input,
+        }
     }
 }
 

@@ -213,6 +213,7 @@ struct Check {
 enum Proof {
     NoNulls,
     ValuesWithin(&'static [&'static str]),
+    ValuesMatch(fn(&str) -> bool),
     /// Only a scan answers it.
     Scan,
 }
@@ -221,7 +222,8 @@ impl Proof {
     fn holds(&self, files: &footer::TableFiles, column: &str) -> bool {
         match self {
             Proof::NoNulls => files.has_no_nulls(column),
-            Proof::ValuesWithin(allowed) => files.values_within(column, allowed),
+            Proof::ValuesWithin(allowed) => files.values_all(column, |v| allowed.contains(&v)),
+            Proof::ValuesMatch(test) => files.values_all(column, test),
             Proof::Scan => false,
         }
     }
@@ -249,6 +251,17 @@ fn checks_for(spec: &TableSpec) -> Vec<Check> {
                 by_value: true,
                 severity: Severity::Error,
                 proof: Proof::ValuesWithin(values),
+            }),
+            Domain::Code => checks.push(Check {
+                column: c.name,
+                condition: contract::code_breach_sql(c.name),
+                problem: format!(
+                    "not a code of 1 to {} letters, digits, `-` or `_` (extract.md v1.1: codes name output files and folders)",
+                    contract::CODE_MAX_LEN
+                ),
+                by_value: true,
+                severity: Severity::Error,
+                proof: Proof::ValuesMatch(contract::is_code),
             }),
             Domain::Range(lo, hi) => checks.push(Check {
                 column: c.name,

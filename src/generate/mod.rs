@@ -60,7 +60,7 @@ pub enum GenerateError {
     MissingCodelist(String),
     #[error("interrupted: nothing was written")]
     Interrupted,
-    #[error("writing {}: {source}", .path.display())]
+    #[error("cannot write {}", .path.display())]
     Io {
         path: PathBuf,
         #[source]

@@ -223,7 +223,7 @@ pub fn review(decisions_file: &Path, dir: &Path) -> Result<ReviewSummary> {
         all.insert(d.patient_id, d);
     }
     let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| PhmError::Input(e.to_string());
+    let io = |e: csv::Error| PhmError::Internal(format!("cannot serialise CSV: {e}"));
     w.write_record(["patient_id", "decision", "reason", "proposal_id"])
         .map_err(io)?;
     for d in all.values() {
@@ -235,7 +235,9 @@ pub fn review(decisions_file: &Path, dir: &Path) -> Result<ReviewSummary> {
         ])
         .map_err(io)?;
     }
-    let bytes = w.into_inner().map_err(|e| PhmError::Input(e.to_string()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| PhmError::Internal(format!("cannot serialise CSV: {e}")))?;
     let path = dir.join(DECISIONS_FILE);
     write_atomic(&path, &bytes).map_err(|e| PhmError::write(&path, e))?;
     Ok(summary)

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, Int64Array, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema, SchemaRef};
+use datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -17,9 +17,10 @@ use super::capacity::{CapacityDefaults, CapacityTable};
 use super::{
     age_band, rank_pcn, summarise, Candidate, PcnCounts, PcnSummary, ProposalRow, Segment, Status,
 };
+use crate::engine::decode::{bool_at, int_at, text_at, Columns};
 use crate::error::{PhmError, Result};
-use crate::features::Pipeline;
 use crate::output::write_atomic;
+use crate::pipeline::Pipeline;
 
 /// Inputs of a proposal beyond the extract.
 #[derive(Debug, Clone, Default)]
@@ -37,108 +38,112 @@ pub struct Proposal {
     pub summaries: Vec<PcnSummary>,
     pub proposal_id: String,
     pub defaults: CapacityDefaults,
+    /// What the user should know but that does not stop the run (rules.md §4).
+    pub warnings: Vec<String>,
 }
 
-fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
-    b.column_by_name(name)
-        .ok_or_else(|| PhmError::Input(format!("report query returned no column `{name}`")))
-}
-
-fn as_i64(a: &ArrayRef, row: usize) -> i64 {
-    match a.data_type() {
-        DataType::Int64 => a.as_primitive::<Int64Type>().value(row),
-        DataType::Int32 => a.as_primitive::<Int32Type>().value(row) as i64,
-        _ => datafusion::arrow::compute::cast(a, &DataType::Int64)
-            .map(|c| c.as_primitive::<Int64Type>().value(row))
-            .unwrap_or(0),
-    }
-}
-
-fn as_bool(a: &ArrayRef, row: usize) -> bool {
-    a.as_boolean_opt()
-        .is_some_and(|b| b.is_valid(row) && b.value(row))
-}
-
-fn as_str(a: &ArrayRef, row: usize) -> String {
-    a.as_string_opt::<i32>()
-        .map(|s| s.value(row).to_string())
-        .unwrap_or_default()
-}
-
-fn candidates(batches: &[RecordBatch]) -> Result<Vec<Candidate>> {
+/// The high-need patients of `reports/high_need.sql`, decoded through the
+/// checked columns (the file is an analyst's to edit).
+fn candidates(batches: &[RecordBatch], origin: &str) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
     for b in batches {
-        let c = |n| column(b, n);
+        let c = Columns::new(b, origin);
         let (pcn, pid, practice, score, reasons) = (
-            c("pcn_code")?,
-            c("patient_id")?,
-            c("practice_code")?,
-            c("need_score")?,
-            c("need_reasons")?,
+            c.text("pcn_code")?,
+            c.int("patient_id")?,
+            c.text("practice_code")?,
+            c.int("need_score")?,
+            c.text("need_reasons")?,
         );
         let (hfu, lonely, social, mental, frailty, core20, ltc) = (
-            c("hfu")?,
-            c("lonely")?,
-            c("social_needs")?,
-            c("mental_health")?,
-            c("frailty")?,
-            c("core20")?,
-            c("ltc_count")?,
+            c.bool("hfu")?,
+            c.bool("lonely")?,
+            c.bool("social_needs")?,
+            c.bool("mental_health")?,
+            c.bool("frailty")?,
+            c.bool("core20")?,
+            c.int("ltc_count")?,
         );
         let (eth, incl, ld, age, sex, decile) = (
-            c("plus_ethnic_minority")?,
-            c("plus_inclusion_health")?,
-            c("plus_learning_disability")?,
-            c("age")?,
-            c("sex")?,
-            c("imd_decile")?,
+            c.bool("plus_ethnic_minority")?,
+            c.bool("plus_inclusion_health")?,
+            c.bool("plus_learning_disability")?,
+            c.int("age")?,
+            c.text("sex")?,
+            c.int("imd_decile")?,
         );
-        for r in 0..b.num_rows() {
+        for r in 0..c.rows() {
+            let required = |v: Option<i64>, column: &str| {
+                v.ok_or_else(|| {
+                    PhmError::from(crate::rules::RulesError::Column {
+                        file: origin.to_string(),
+                        column: column.to_string(),
+                        found: format!("null on row {}", r + 1),
+                        expected: "a value on every row",
+                    })
+                })
+            };
+            let small = |v: i64, column: &str| {
+                i32::try_from(v).map_err(|_| {
+                    PhmError::from(crate::rules::RulesError::Column {
+                        file: origin.to_string(),
+                        column: column.to_string(),
+                        found: format!("{v} on row {}", r + 1),
+                        expected: "a 32-bit integer",
+                    })
+                })
+            };
             out.push(Candidate {
-                pcn_code: as_str(pcn, r),
-                patient_id: as_i64(pid, r),
-                practice_code: as_str(practice, r),
-                need_score: as_i64(score, r) as i32,
-                need_reasons: as_str(reasons, r),
-                hfu: as_bool(hfu, r),
-                lonely: as_bool(lonely, r),
-                social_needs: as_bool(social, r),
-                mental_health: as_bool(mental, r),
-                frailty: as_bool(frailty, r),
-                core20: as_bool(core20, r),
-                ltc_count: as_i64(ltc, r) as i32,
-                plus_ethnic_minority: as_bool(eth, r),
-                plus_inclusion_health: as_bool(incl, r),
-                plus_learning_disability: as_bool(ld, r),
-                age: as_i64(age, r) as i32,
-                sex: as_str(sex, r),
-                imd_decile: (!decile.is_null(r)).then(|| as_i64(decile, r) as i32),
+                pcn_code: text_at(&pcn, r).unwrap_or_default().to_string(),
+                patient_id: required(int_at(&pid, r), "patient_id")?,
+                practice_code: text_at(&practice, r).unwrap_or_default().to_string(),
+                need_score: small(required(int_at(&score, r), "need_score")?, "need_score")?,
+                need_reasons: text_at(&reasons, r).unwrap_or_default().to_string(),
+                hfu: bool_at(&hfu, r),
+                lonely: bool_at(&lonely, r),
+                social_needs: bool_at(&social, r),
+                mental_health: bool_at(&mental, r),
+                frailty: bool_at(&frailty, r),
+                core20: bool_at(&core20, r),
+                ltc_count: small(int_at(&ltc, r).unwrap_or(0), "ltc_count")?,
+                plus_ethnic_minority: bool_at(&eth, r),
+                plus_inclusion_health: bool_at(&incl, r),
+                plus_learning_disability: bool_at(&ld, r),
+                age: small(required(int_at(&age, r), "age")?, "age")?,
+                sex: text_at(&sex, r).unwrap_or_default().to_string(),
+                imd_decile: int_at(&decile, r)
+                    .map(|d| small(d, "imd_decile"))
+                    .transpose()?,
             });
         }
     }
     Ok(out)
 }
 
-fn pcn_counts(batches: &[RecordBatch]) -> Result<Vec<PcnCounts>> {
+/// Per-PCN counts of `reports/pcn_counts.sql`, decoded through the checked columns.
+fn pcn_counts(batches: &[RecordBatch], origin: &str) -> Result<Vec<PcnCounts>> {
     let mut out = Vec::new();
     for b in batches {
-        let c = |n| column(b, n);
+        let c = Columns::new(b, origin);
         let (pcn, reg, adults, elig, high, sp) = (
-            c("pcn_code")?,
-            c("registered")?,
-            c("adults")?,
-            c("eligible")?,
-            c("high_need")?,
-            c("sp_referred_12m")?,
+            c.text("pcn_code")?,
+            c.int("registered")?,
+            c.int("adults")?,
+            c.int("eligible")?,
+            c.int("high_need")?,
+            c.int("sp_referred_12m")?,
         );
-        for r in 0..b.num_rows() {
+        let count = |a: &datafusion::arrow::array::Int64Array, r: usize| {
+            int_at(a, r).unwrap_or(0).max(0) as u64
+        };
+        for r in 0..c.rows() {
             out.push(PcnCounts {
-                pcn_code: as_str(pcn, r),
-                registered: as_i64(reg, r) as u64,
-                adults: as_i64(adults, r) as u64,
-                eligible: as_i64(elig, r) as u64,
-                high_need: as_i64(high, r) as u64,
-                sp_referred_12m: as_i64(sp, r) as u64,
+                pcn_code: text_at(&pcn, r).unwrap_or_default().to_string(),
+                registered: count(&reg, r),
+                adults: count(&adults, r),
+                eligible: count(&elig, r),
+                high_need: count(&high, r),
+                sp_referred_12m: count(&sp, r),
             });
         }
     }
@@ -167,26 +172,27 @@ pub async fn propose(
         Some(p) => CapacityTable::read(p)?,
         None => CapacityTable::default(),
     };
-    if !pipeline.ctx.table_exist("features")? {
-        pipeline.register_features().await?;
-    }
+    pipeline.ensure_features().await?;
     let (_, count_batches) = pipeline.run_report("pcn_counts").await?;
-    let counts = pcn_counts(&count_batches)?;
+    let counts = pcn_counts(&count_batches, &pipeline.report_origin("pcn_counts"))?;
     let known: Vec<String> = counts.iter().map(|c| c.pcn_code.clone()).collect();
+    // rules.md §4: an ICB-wide capacity file may list PCNs this extract has
+    // nobody registered in; they get no row, and the user is told which.
+    let mut warnings = Vec::new();
     let unknown = table.unknown_pcns(&known);
     if !unknown.is_empty() {
-        return Err(PhmError::Input(format!(
-            "capacity file {}: PCN(s) {} have no patients registered at {} in this extract; check the codes (known: {})",
+        warnings.push(format!(
+            "capacity file {}: PCN(s) {} have nobody registered at {} in this extract, so they get no row (known PCNs: {})",
             options.capacity_csv.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             unknown.join(", "),
             pipeline.as_of,
             known.join(", ")
-        )));
+        ));
     }
     let (_, cand_batches) = pipeline.run_report("high_need").await?;
     let mut by_pcn: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     let mut excluded_by_pcn: BTreeMap<String, u64> = BTreeMap::new();
-    for c in candidates(&cand_batches)? {
+    for c in candidates(&cand_batches, &pipeline.report_origin("high_need"))? {
         if excluded.contains(&c.patient_id) {
             *excluded_by_pcn.entry(c.pcn_code.clone()).or_default() += 1;
             continue;
@@ -223,6 +229,7 @@ pub async fn propose(
         summaries,
         proposal_id,
         defaults,
+        warnings,
     })
 }
 
@@ -293,12 +300,13 @@ pub fn proposals_batch(rows: &[ProposalRow]) -> RecordBatch {
 fn csv_text(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header)
-        .map_err(|e| PhmError::Input(e.to_string()))?;
+        .map_err(|e| PhmError::Internal(format!("cannot serialise CSV: {e}")))?;
     for r in rows {
         w.write_record(&r)
-            .map_err(|e| PhmError::Input(e.to_string()))?;
+            .map_err(|e| PhmError::Internal(format!("cannot serialise CSV: {e}")))?;
     }
-    w.into_inner().map_err(|e| PhmError::Input(e.to_string()))
+    w.into_inner()
+        .map_err(|e| PhmError::Internal(format!("cannot serialise CSV: {e}")))
 }
 
 /// Shortest text that reads back to the same float (Rust's `{}` for f64).
@@ -444,7 +452,7 @@ pub fn write_proposal(dir: &Path, p: &Proposal) -> Result<Vec<PathBuf>> {
     let batch = proposals_batch(&p.rows);
     put(
         "proposals.csv",
-        &crate::table_io::csv_bytes(std::slice::from_ref(&batch))?,
+        &crate::output::table::csv_bytes(std::slice::from_ref(&batch))?,
     )?;
     put("capacity.csv", &capacity_csv(&p.summaries)?)?;
     put("segments.csv", &segments_csv(&p.summaries, &p.rows)?)?;
@@ -455,7 +463,8 @@ pub fn write_proposal(dir: &Path, p: &Proposal) -> Result<Vec<PathBuf>> {
         defaults: &p.defaults,
         pcns: &p.summaries,
     };
-    let text = serde_json::to_string_pretty(&json).map_err(|e| PhmError::Input(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&json)
+        .map_err(|e| PhmError::Internal(format!("cannot serialise capacity.json: {e}")))?;
     put("capacity.json", text.as_bytes())?;
     for s in &p.summaries {
         let rows: Vec<&ProposalRow> = p
@@ -464,7 +473,10 @@ pub fn write_proposal(dir: &Path, p: &Proposal) -> Result<Vec<PathBuf>> {
             .filter(|r| r.candidate.pcn_code == s.pcn_code)
             .collect();
         put(
-            &format!("lists/{}.csv", s.pcn_code),
+            &format!(
+                "lists/{}",
+                crate::output::names::file_name("pcn_code", &s.pcn_code, "csv")?
+            ),
             &list_csv(&rows, &p.proposal_id)?,
         )?;
     }

@@ -1,77 +1,58 @@
-//! Builds each report chart from the computed tables: pure functions, so the
-//! tests can check what is drawn against the data.
+//! Builds each report chart from numbers already resolved for its reader
+//! (published, or a PCN's own exact ones: see `views.rs`): pure functions,
+//! so the tests can check what is drawn against the data. A value that is
+//! suppressed stays `None` here and is drawn as marked, never as 0.
 
 use std::collections::BTreeMap;
 
+use crate::analysis::compare::Comparison;
+use crate::analysis::disclosure::NOTE_SUPPRESSED;
+use crate::analysis::indicators::Indicator;
+use crate::analysis::inequalities::{GroupType, SiiRow};
+use crate::analysis::published::Figures;
 use crate::charts::{
     Chart, Distribution, Funnel, FunnelPoint, Gradient, GradientPoint, Pyramid, StackedBars,
 };
-use crate::compare::Comparison;
-use crate::disclosure::Disclosure;
-use crate::indicators::Indicator;
-use crate::inequalities::{GroupType, InequalityRow, SiiRow};
-use crate::proposals::{PcnSummary, ProposalRow, Segment, Status};
+use crate::proposals::Segment;
 use crate::stats::{self, SiiGroup};
 
-/// The pyramid's 10-year bands (population.sql's age_band 0..=9).
-pub const PYRAMID_BANDS: [&str; 10] = [
+use super::shared::{BandSex, PYRAMID_BANDS};
+
+/// The pyramid's band labels.
+pub const PYRAMID_LABELS: [&str; PYRAMID_BANDS] = [
     "0–9", "10–19", "20–29", "30–39", "40–49", "50–59", "60–69", "70–79", "80–89", "90+",
 ];
 
-/// Registered patients of a PCN by sex and 10-year band.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PopulationCell {
-    pub pcn_code: String,
-    pub sex: String,
-    pub age_band: usize,
-    pub patients: i64,
-}
-
-/// Eligible adults by PCN, IMD quintile and need score.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NeedScoreCell {
-    pub pcn_code: String,
-    pub imd_quintile: Option<i32>,
-    pub need_score: i32,
-    pub patients: i64,
-}
-
-/// Deprivation gradient of one area: points from `shown` (disclosure
-/// applied), the SII line fitted on the unrounded `exact` rows when the SII
-/// was computed on the same grouping.
+/// Deprivation gradient of one area: `points` (group 1 first) as the reader
+/// may see them, and the SII's fitted line through `fit` (the figures the
+/// published SII was fitted on) when the SII was computed on this grouping.
 pub fn gradient(
     ind: &Indicator,
-    shown: &[InequalityRow],
-    exact: &[InequalityRow],
+    by: GroupType,
+    points: &[Figures],
+    fit: &[Figures],
     sii: Option<&SiiRow>,
     area_code: &str,
     footnote: String,
 ) -> Option<Chart> {
-    let mine = |rows: &[InequalityRow]| -> Vec<InequalityRow> {
-        rows.iter()
-            .filter(|r| r.indicator == ind.name && r.area_code == area_code)
-            .cloned()
-            .collect()
-    };
-    let (shown, exact) = (mine(shown), mine(exact));
-    let by = shown.first()?.group_type;
-    let points: Vec<GradientPoint> = shown
-        .iter()
-        .filter_map(|r| {
-            Some(GradientPoint {
-                group: r.group.parse().ok()?,
-                value: r.value?,
-                lower95: r.lower95?,
-                upper95: r.upper95?,
-            })
-        })
-        .collect();
-    if points.is_empty() {
+    let mut drawn = Vec::new();
+    let mut suppressed = Vec::new();
+    for (j, f) in points.iter().enumerate() {
+        match &f.estimate {
+            Some(e) => drawn.push(GradientPoint {
+                group: j + 1,
+                value: e.value,
+                lower95: e.lower95,
+                upper95: e.upper95,
+            }),
+            None if f.note.as_deref() == Some(NOTE_SUPPRESSED) => suppressed.push(j + 1),
+            None => {}
+        }
+    }
+    if drawn.is_empty() && suppressed.is_empty() {
         return None;
     }
-    let fitted = sii
-        .filter(|s| s.sii.is_some() && s.group_type == by)
-        .and_then(|_| fitted_line(ind, &exact));
+    let computed = sii.filter(|s| s.sii.is_some() && s.group_type == by);
     let note = match sii {
         Some(s) if s.sii.is_some() => format!(
             "SII {:.2} {} (95% CI {:.2} to {:.2}); positive = higher among the more deprived.",
@@ -91,24 +72,28 @@ pub fn gradient(
             GroupType::Quintile => "IMD quintile".into(),
         },
         groups: by.groups(),
-        points,
-        fitted: fitted.filter(|_| sii.and_then(|s| s.sii).is_some()),
+        points: drawn,
+        suppressed,
+        fitted: computed.and_then(|_| fitted_line(ind, fit)),
         footnote: format!("{footnote} {note}").trim().to_string(),
     }))
 }
 
-/// The SII regression's fitted value at each group, from unrounded rows.
-fn fitted_line(ind: &Indicator, exact: &[InequalityRow]) -> Option<Vec<(usize, f64)>> {
+/// The SII regression's fitted value at each group's mid-point rank.
+fn fitted_line(ind: &Indicator, fit: &[Figures]) -> Option<Vec<(usize, f64)>> {
     let m = ind.multiplier;
-    let mut groups = Vec::new();
-    for r in exact.iter().filter(|r| r.group.parse::<usize>().is_ok()) {
-        groups.push(SiiGroup {
-            value: r.value? / m,
-            lower95: r.lower95? / m,
-            upper95: r.upper95? / m,
-            population: r.denominator? as f64,
-        });
-    }
+    let groups: Vec<SiiGroup> = fit
+        .iter()
+        .map(|f| {
+            let e = f.estimate.as_ref()?;
+            Some(SiiGroup {
+                value: e.value / m,
+                lower95: e.lower95 / m,
+                upper95: e.upper95 / m,
+                population: f.denominator? as f64,
+            })
+        })
+        .collect::<Option<_>>()?;
     let fit = stats::sii_fit(&groups).ok()?;
     let total: f64 = groups.iter().map(|g| g.population).sum();
     let mut cum = 0.0;
@@ -122,35 +107,25 @@ fn fitted_line(ind: &Indicator, exact: &[InequalityRow]) -> Option<Vec<(usize, f
     Some(out)
 }
 
-/// Significance labels beyond the 99.8% limits.
-pub fn is_outlier(significance: &str) -> bool {
-    significance.ends_with("(0.001)")
-}
-
-/// Funnel plot of a comparison; areas with a suppressed value are left out
-/// and counted in the footnote.
+/// Funnel plot of a comparison; an area whose value is suppressed is marked
+/// at its published denominator, or counted in the footnote.
 pub fn funnel(c: &Comparison, highlight: Option<&str>, footnote: String) -> Chart {
-    let mut hidden = 0;
-    let points = c
-        .funnel
-        .iter()
-        .filter_map(|r| {
-            let p = (|| {
-                Some(FunnelPoint {
-                    code: r.area_code.clone(),
-                    denominator: r.denominator? as f64,
-                    value: r.value?,
-                    outlier: is_outlier(r.significance),
-                })
-            })();
-            if p.is_none() {
-                hidden += 1;
-            }
-            p
-        })
-        .collect();
-    let extra = if hidden > 0 {
-        format!(" {hidden} area(s) not drawn: value suppressed.")
+    let mut points = Vec::new();
+    let mut suppressed = Vec::new();
+    for r in &c.funnel {
+        match (r.value, r.denominator) {
+            (Some(value), Some(n)) => points.push(FunnelPoint {
+                code: r.area_code.clone(),
+                denominator: n as f64,
+                value,
+                outlier: r.significance.is_some_and(|s| s.beyond_998()),
+            }),
+            (_, n) => suppressed.push((r.area_code.clone(), n.map(|n| n as f64))),
+        }
+    }
+    let unplaced = suppressed.iter().filter(|s| s.1.is_none()).count();
+    let extra = if unplaced > 0 {
+        format!(" {unplaced} area(s) not drawn: counts suppressed.")
     } else {
         String::new()
     };
@@ -163,6 +138,7 @@ pub fn funnel(c: &Comparison, highlight: Option<&str>, footnote: String) -> Char
         unit: c.indicator.unit(),
         x_label: "Denominator (patients)".into(),
         points,
+        suppressed,
         average: c.funnel.first().map(|r| r.average).unwrap_or(0.0),
         limits: c
             .limits
@@ -174,48 +150,38 @@ pub fn funnel(c: &Comparison, highlight: Option<&str>, footnote: String) -> Char
     })
 }
 
+/// One PCN's bar of the need-vs-capacity chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityBar {
+    pub pcn_code: String,
+    pub proposed: Option<i64>,
+    /// High-need patients not offered in the period.
+    pub waiting: Option<i64>,
+    pub capacity: u64,
+}
+
 /// High-need patients per PCN split into proposed and waiting, capacity marked.
-pub fn need_vs_capacity(
-    summaries: &[PcnSummary],
-    disclosure: Disclosure,
-    footnote: String,
-) -> Chart {
-    let shown = |n: u64| disclosure.count(n as i64).unwrap_or(0) as f64;
+pub fn need_vs_capacity(bars: &[CapacityBar], footnote: String) -> Chart {
+    let f = |n: Option<i64>| n.map(|n| n as f64);
     Chart::Bars(StackedBars {
         title: "High-need patients and link-worker capacity per PCN".into(),
         y_label: "Patients".into(),
         series: vec!["proposed".into(), "waiting".into()],
-        bars: summaries
+        bars: bars
             .iter()
-            .map(|s| {
-                (
-                    s.pcn_code.clone(),
-                    vec![shown(s.proposed), shown(s.waiting)],
-                )
-            })
+            .map(|b| (b.pcn_code.clone(), vec![f(b.proposed), f(b.waiting)]))
             .collect(),
         markers: Some((
             "capacity in the period".into(),
-            summaries.iter().map(|s| s.capacity as f64).collect(),
+            bars.iter().map(|b| b.capacity as f64).collect(),
         )),
         target: None,
         footnote,
     })
 }
 
-/// Segment mix of the proposed cohort per PCN.
-pub fn segment_mix(
-    summaries: &[PcnSummary],
-    rows: &[ProposalRow],
-    disclosure: Disclosure,
-    footnote: String,
-) -> Chart {
-    let mut counts: BTreeMap<(&str, Segment), i64> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.status == Status::Proposed) {
-        *counts
-            .entry((r.candidate.pcn_code.as_str(), r.segment))
-            .or_default() += 1;
-    }
+/// Segment mix of the proposed cohort per PCN (counts in `Segment::ALL` order).
+pub fn segment_mix(rows: &[(String, [Option<i64>; 6])], footnote: String) -> Chart {
     Chart::Bars(StackedBars {
         title: "Proposed cohort by segment per PCN".into(),
         y_label: "Patients proposed".into(),
@@ -223,21 +189,9 @@ pub fn segment_mix(
             .iter()
             .map(|s| s.name().replace('_', " "))
             .collect(),
-        bars: summaries
+        bars: rows
             .iter()
-            .map(|s| {
-                let v = Segment::ALL
-                    .iter()
-                    .map(|seg| {
-                        let n = counts
-                            .get(&(s.pcn_code.as_str(), *seg))
-                            .copied()
-                            .unwrap_or(0);
-                        disclosure.count(n).unwrap_or(0) as f64
-                    })
-                    .collect();
-                (s.pcn_code.clone(), v)
-            })
+            .map(|(pcn, v)| (pcn.clone(), v.iter().map(|n| n.map(|n| n as f64)).collect()))
             .collect(),
         markers: None,
         target: None,
@@ -246,116 +200,75 @@ pub fn segment_mix(
 }
 
 /// Social-prescribing referrals per 1,000 registered patients per PCN, with the target.
-pub fn referrals(summaries: &[PcnSummary], disclosure: Disclosure, footnote: String) -> Chart {
-    let target = summaries
-        .first()
-        .map(|s| s.target_per_1000.to_string().parse::<f64>().unwrap_or(0.0))
-        .unwrap_or(0.0);
+pub fn referrals(
+    rows: &[(String, Option<f64>)],
+    target: f64,
+    activity_months: u32,
+    footnote: String,
+) -> Chart {
     Chart::Bars(StackedBars {
-        title: "Patients referred to social prescribing in 12 months, per 1,000 registered".into(),
+        title: format!(
+            "Patients referred to social prescribing in {activity_months} months, per 1,000 registered"
+        ),
         y_label: "Per 1,000 patients".into(),
         series: vec!["referred per 1,000".into()],
-        bars: summaries
-            .iter()
-            .map(|s| {
-                let v = if disclosure.suppresses(s.sp_referred_12m as i64) {
-                    0.0
-                } else {
-                    s.sp_referred_per_1000
-                };
-                (s.pcn_code.clone(), vec![v])
-            })
-            .collect(),
+        bars: rows.iter().map(|(pcn, v)| (pcn.clone(), vec![*v])).collect(),
         markers: None,
         target: Some((format!("target {target} per 1,000"), target)),
         footnote,
     })
 }
 
-/// Age–sex pyramid of the proposed cohort against the registered population
-/// (`pcn` = None for the whole ICB), as percentages of each group.
-pub fn pyramid(
-    population: &[PopulationCell],
-    rows: &[ProposalRow],
-    pcn: Option<&str>,
-    disclosure: Disclosure,
-    footnote: String,
-) -> Chart {
-    let in_scope = |code: &str| pcn.is_none_or(|p| p == code);
-    let mut pop = [[0i64; 2]; 10];
-    for c in population.iter().filter(|c| in_scope(&c.pcn_code)) {
-        if let Some(s) = sex_index(&c.sex) {
-            pop[c.age_band.min(9)][s] += c.patients;
-        }
-    }
-    let mut coh = [[0i64; 2]; 10];
-    for r in rows
-        .iter()
-        .filter(|r| r.status == Status::Proposed && in_scope(&r.candidate.pcn_code))
-    {
-        if let Some(s) = sex_index(&r.candidate.sex) {
-            let band = (r.candidate.age.max(0) / 10).min(9) as usize;
-            coh[band][s] += 1;
-        }
-    }
-    let shares = |t: &[[i64; 2]; 10]| -> Vec<(f64, f64)> {
-        let shown: Vec<[i64; 2]> = t
-            .iter()
-            .map(|b| b.map(|n| disclosure.count(n).unwrap_or(0)))
-            .collect();
-        let total: i64 = shown.iter().flatten().sum();
-        let pct = |n: i64| {
+/// Percent of each (band, sex) cell among the shown cells of a table.
+fn shares(t: &BandSex<Option<i64>>) -> Vec<(Option<f64>, Option<f64>)> {
+    let total: i64 = t.iter().flatten().flatten().sum();
+    let pct = |n: Option<i64>| {
+        n.map(|n| {
             if total > 0 {
                 n as f64 * 100.0 / total as f64
             } else {
                 0.0
             }
-        };
-        shown.iter().map(|b| (pct(b[0]), pct(b[1]))).collect()
+        })
     };
+    t.iter().map(|b| (pct(b[0]), pct(b[1]))).collect()
+}
+
+/// Age–sex pyramid of the proposed cohort against the registered population,
+/// as percentages of each group's shown counts.
+pub fn pyramid(
+    population: &BandSex<Option<i64>>,
+    cohort: &BandSex<Option<i64>>,
+    scope: &str,
+    footnote: String,
+) -> Chart {
     Chart::Pyramid(Pyramid {
         title: format!(
-            "Age and sex of the proposed cohort against the registered population — {}",
-            pcn.unwrap_or("all PCNs")
+            "Age and sex of the proposed cohort against the registered population — {scope}"
         ),
-        bands: PYRAMID_BANDS.iter().map(|s| s.to_string()).collect(),
-        population: shares(&pop),
-        cohort: shares(&coh),
+        bands: PYRAMID_LABELS.iter().map(|s| s.to_string()).collect(),
+        population: shares(population),
+        cohort: shares(cohort),
         cohort_label: "proposed cohort".into(),
         footnote,
     })
 }
 
-/// Female first, male second; other sexes are not drawn on a two-sided pyramid.
-fn sex_index(sex: &str) -> Option<usize> {
-    match sex {
-        "F" => Some(0),
-        "M" => Some(1),
-        _ => None,
-    }
-}
-
-/// Share of eligible adults at each need score, one line per IMD quintile.
+/// Share of eligible adults at each need score, one line per IMD quintile
+/// (shares of each quintile's shown counts).
 pub fn need_distribution(
-    cells: &[NeedScoreCell],
-    pcn: Option<&str>,
-    disclosure: Disclosure,
+    cells: &BTreeMap<(i32, i32), Option<i64>>,
+    scope: &str,
     footnote: String,
 ) -> Chart {
-    let mut by_q: BTreeMap<i32, BTreeMap<i32, i64>> = BTreeMap::new();
-    for c in cells.iter().filter(|c| pcn.is_none_or(|p| p == c.pcn_code)) {
-        if let Some(q) = c.imd_quintile {
-            *by_q.entry(q).or_default().entry(c.need_score).or_default() += c.patients;
-        }
+    let mut by_q: BTreeMap<i32, Vec<(i32, Option<i64>)>> = BTreeMap::new();
+    for (&(q, score), &n) in cells {
+        by_q.entry(q).or_default().push((score, n));
     }
     let lines = by_q
         .into_iter()
         .filter_map(|(q, scores)| {
-            let shown: Vec<(i32, i64)> = scores
-                .into_iter()
-                .map(|(s, n)| (s, disclosure.count(n).unwrap_or(0)))
-                .collect();
-            let total: i64 = shown.iter().map(|x| x.1).sum();
+            let total: i64 = scores.iter().filter_map(|s| s.1).sum();
             (total > 0).then(|| {
                 let label = match q {
                     1 => "quintile 1 (most deprived)".to_string(),
@@ -364,19 +277,16 @@ pub fn need_distribution(
                 };
                 (
                     label,
-                    shown
+                    scores
                         .into_iter()
-                        .map(|(s, n)| (s as f64, n as f64 * 100.0 / total as f64))
+                        .map(|(s, n)| (s as f64, n.map(|n| n as f64 * 100.0 / total as f64)))
                         .collect(),
                 )
             })
         })
         .collect();
     Chart::Distribution(Distribution {
-        title: format!(
-            "Unmet-need score of eligible adults by IMD quintile — {}",
-            pcn.unwrap_or("all PCNs")
-        ),
+        title: format!("Unmet-need score of eligible adults by IMD quintile — {scope}"),
         x_label: "need_score (points)".into(),
         y_label: "% of eligible adults in the quintile".into(),
         lines,

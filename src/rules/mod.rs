@@ -5,6 +5,7 @@
 
 pub mod codelists;
 pub mod config;
+pub mod views;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,15 +32,25 @@ pub enum RulesError {
     Config { file: String, message: String },
     #[error("rules file `{0}` is missing (export the defaults with `phm rules export DIR` to see the expected layout)")]
     MissingFile(String),
-    #[error("query engine: {0}")]
+    #[error("the query engine failed")]
     Engine(#[from] datafusion::error::DataFusionError),
-    #[error("SQL in {file} failed: {source}")]
+    #[error("SQL in {file} failed")]
     Sql {
         file: String,
         #[source]
         source: datafusion::error::DataFusionError,
     },
-    #[error("writing {}: {source}", .path.display())]
+    #[error(transparent)]
+    Features(#[from] crate::features::contract::FeaturesMismatch),
+    /// A query's result lacks a column phm reads, or has it in another type.
+    #[error("{file}: column `{column}`: {found}, expected {expected}")]
+    Column {
+        file: String,
+        column: String,
+        found: String,
+        expected: &'static str,
+    },
+    #[error("cannot write {}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -48,9 +59,21 @@ pub enum RulesError {
 }
 
 impl RulesError {
-    /// All but engine failures are mistakes in the user's rules or data.
-    pub fn is_input_error(&self) -> bool {
-        !matches!(self, RulesError::Engine(_) | RulesError::Io { .. })
+    /// Mistakes in the rules are bad input; a rule's SQL that fails because
+    /// memory ran out is not (see [`crate::error::engine_kind`]).
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::{engine_kind, ErrorKind};
+        match self {
+            RulesError::Sql { source, .. } => engine_kind(source, true),
+            RulesError::Engine(source) => engine_kind(source, false),
+            RulesError::Io { .. } => ErrorKind::Output,
+            RulesError::Folder { .. }
+            | RulesError::Codelist { .. }
+            | RulesError::Config { .. }
+            | RulesError::MissingFile(_)
+            | RulesError::Features(_)
+            | RulesError::Column { .. } => ErrorKind::Input,
+        }
     }
 }
 

@@ -31,6 +31,11 @@ pub enum Significance {
 }
 
 impl Significance {
+    /// Beyond the 99.8% limits (either side): the areas a funnel labels.
+    pub fn beyond_998(self) -> bool {
+        matches!(self, Significance::High001 | Significance::Low001)
+    }
+
     /// The label as the package writes it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,0 +1,584 @@
+//! `phm compare`: one indicator across PCNs or practices as funnel-plot data
+//! and a league table (metrics.md §6–7), for ICB teams comparing networks.
+//! Every value, limit, average and significance label is computed from the
+//! counts as published (rules.md §6.2), so a funnel position gives no count
+//! away that the published counts do not; an area whose counts are
+//! suppressed is listed with its value and label suppressed.
+
+use std::path::Path;
+
+use serde::{Serialize, Serializer};
+
+use super::indicators::{Indicator, Measure};
+use super::inequalities::write_pair;
+use super::published::{published_figures, PublishedCounts};
+use super::tallies::{AreaType, Group, Tallies};
+use crate::error::{PhmError, Result};
+use crate::stats::{self, RateFunnelArea, RateKind, Significance, LEVELS};
+
+/// The label written for an area whose counts are suppressed.
+pub const SUPPRESSED_LABEL: &str = "suppressed (disclosure control)";
+
+/// An area's funnel label as written: the package's label, or suppressed.
+fn label<S: Serializer>(s: &Option<Significance>, out: S) -> std::result::Result<S::Ok, S::Error> {
+    out.serialize_str(s.map_or(SUPPRESSED_LABEL, Significance::as_str))
+}
+
+/// A row of `funnel.csv` (metrics.md §7).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelRow {
+    pub indicator: String,
+    pub level: AreaType,
+    pub area_code: String,
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
+    pub value: Option<f64>,
+    /// The overall value Σx/Σn × m of the published counts (the centre line).
+    pub average: f64,
+    /// Control limits at this area's published denominator.
+    pub lower95: Option<f64>,
+    pub upper95: Option<f64>,
+    pub lower998: Option<f64>,
+    pub upper998: Option<f64>,
+    /// None when the area's counts are suppressed.
+    #[serde(serialize_with = "label")]
+    pub significance: Option<Significance>,
+}
+
+/// A row of `league.csv`: areas ranked by value, highest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeagueRow {
+    pub indicator: String,
+    pub rank: usize,
+    pub area_code: String,
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
+    pub value: Option<f64>,
+    /// The area's own 95% interval.
+    pub lower95: Option<f64>,
+    pub upper95: Option<f64>,
+    #[serde(serialize_with = "label")]
+    pub significance: Option<Significance>,
+    pub note: Option<String>,
+}
+
+/// A point of the drawn limit lines (`funnel_limits.csv`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LimitPoint {
+    pub denominator: f64,
+    pub average: f64,
+    pub lower95: f64,
+    pub upper95: f64,
+    pub lower998: f64,
+    pub upper998: f64,
+}
+
+/// What `phm compare` writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub indicator: Indicator,
+    pub level: AreaType,
+    pub funnel: Vec<FunnelRow>,
+    pub league: Vec<LeagueRow>,
+    pub limits: Vec<LimitPoint>,
+    /// Areas left out because nobody is in the indicator's denominator.
+    pub empty_areas: Vec<String>,
+}
+
+/// One area's figures as published, when none is suppressed.
+struct AreaFigures {
+    code: String,
+    numerator: i64,
+    denominator: i64,
+    estimate: stats::Estimate,
+    /// The population the funnel compares against: n, or m·O/DSR for a DSR.
+    funnel_denominator: f64,
+}
+
+/// The event count at which an area of expected count `expected` sits on a
+/// rate funnel line: the x whose exact/Byar `limit` equals `expected`
+/// (bisection; count limits grow with x). This is the inverse of the test
+/// `rate_funnel_significance` applies, so areas beyond the line are exactly
+/// those it labels.
+fn count_on_line(expected: f64, c: f64, lower_limit: bool) -> Result<f64> {
+    let limit = |x: f64| -> Result<f64> {
+        let (l, u) = if x < 10.0 {
+            (stats::exact_lower(x, c)?, stats::exact_upper(x, c)?)
+        } else {
+            (stats::byar_lower(x, c)?, stats::byar_upper(x, c)?)
+        };
+        Ok(if lower_limit { l } else { u })
+    };
+    if limit(0.0)? >= expected {
+        return Ok(0.0);
+    }
+    let (mut lo, mut hi) = (0.0, expected.max(1.0) * 2.0 + 50.0);
+    while limit(hi)? < expected {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if limit(mid)? < expected {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-9 * hi.max(1.0) {
+            break;
+        }
+    }
+    Ok((lo + hi) / 2.0)
+}
+
+/// Rate control limits (per multiplier) for an area of population n around av.
+fn rate_limits_at(n: f64, av: f64, m: f64) -> Result<[f64; 4]> {
+    let e = av * n;
+    let at = |c, lower| count_on_line(e, c, lower).map(|x| x / n * m);
+    // Low line: the count whose upper limit reaches the expected count;
+    // High line: the count whose lower limit does.
+    Ok([
+        at(LEVELS[0], false)?,
+        at(LEVELS[0], true)?,
+        at(LEVELS[1], false)?,
+        at(LEVELS[1], true)?,
+    ])
+}
+
+fn stats_err(ind: &Indicator) -> impl Fn(stats::StatsError) -> PhmError + '_ {
+    move |e| PhmError::Input(format!("indicator `{}`: {e}", ind.name))
+}
+
+/// An area whose counts are suppressed: listed, nothing computed.
+struct Hidden {
+    code: String,
+    numerator: Option<i64>,
+    denominator: Option<i64>,
+}
+
+/// Funnel and league table of indicator `k` at `level`, from the published counts.
+pub fn compare(
+    tallies: &Tallies,
+    published: &PublishedCounts,
+    k: usize,
+    level: AreaType,
+) -> Result<Comparison> {
+    let ind = &tallies.indicators[k];
+    let m = ind.multiplier;
+    let mut areas = Vec::new();
+    let mut hidden = Vec::new();
+    let mut empty_areas = Vec::new();
+    for code in tallies.geography.codes(level) {
+        let area = (level, code.clone());
+        let f = published_figures(tallies, published, k, &area, Group::All)?;
+        match (f.numerator, f.denominator, f.estimate) {
+            (Some(x), Some(n), Some(estimate)) if n > 0 => {
+                let funnel_denominator = if ind.standardised {
+                    stats::dsr_equivalent_denominator(x as f64, estimate.value, m)
+                        .unwrap_or(n as f64)
+                } else {
+                    n as f64
+                };
+                areas.push(AreaFigures {
+                    code,
+                    numerator: x,
+                    denominator: n,
+                    estimate,
+                    funnel_denominator,
+                })
+            }
+            (_, Some(0), _) => empty_areas.push(code),
+            (x, n, _) => hidden.push(Hidden {
+                code,
+                numerator: x,
+                denominator: n,
+            }),
+        }
+    }
+    if areas.is_empty() {
+        return Err(PhmError::Input(format!(
+            "indicator `{}`: no {} has a value to compare",
+            ind.name,
+            level.as_str()
+        )));
+    }
+    let (average, points) = judge(ind, &areas)?;
+    let limits = limit_lines(ind, &areas, average / m)?;
+    let mut funnel = Vec::new();
+    let mut league = Vec::new();
+    for (a, (lims, sig)) in areas.iter().zip(&points) {
+        funnel.push(FunnelRow {
+            indicator: ind.name.clone(),
+            level,
+            area_code: a.code.clone(),
+            numerator: Some(a.numerator),
+            denominator: Some(a.denominator),
+            value: Some(a.estimate.value),
+            average,
+            lower95: Some(lims[0]),
+            upper95: Some(lims[1]),
+            lower998: Some(lims[2]),
+            upper998: Some(lims[3]),
+            significance: Some(*sig),
+        });
+        league.push(LeagueRow {
+            indicator: ind.name.clone(),
+            rank: 0,
+            area_code: a.code.clone(),
+            numerator: Some(a.numerator),
+            denominator: Some(a.denominator),
+            value: Some(a.estimate.value),
+            lower95: Some(a.estimate.lower95),
+            upper95: Some(a.estimate.upper95),
+            significance: Some(*sig),
+            note: None,
+        });
+    }
+    for h in &hidden {
+        funnel.push(FunnelRow {
+            indicator: ind.name.clone(),
+            level,
+            area_code: h.code.clone(),
+            numerator: h.numerator,
+            denominator: h.denominator,
+            value: None,
+            average,
+            lower95: None,
+            upper95: None,
+            lower998: None,
+            upper998: None,
+            significance: None,
+        });
+        league.push(LeagueRow {
+            indicator: ind.name.clone(),
+            rank: 0,
+            area_code: h.code.clone(),
+            numerator: h.numerator,
+            denominator: h.denominator,
+            value: None,
+            lower95: None,
+            upper95: None,
+            significance: None,
+            note: Some(super::disclosure::NOTE_SUPPRESSED.to_string()),
+        });
+    }
+    funnel.sort_by(|a, b| a.area_code.cmp(&b.area_code));
+    // Highest value first; suppressed values last; ties by code.
+    league.sort_by(|a, b| match (a.value, b.value) {
+        (Some(x), Some(y)) => y.total_cmp(&x).then_with(|| a.area_code.cmp(&b.area_code)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.area_code.cmp(&b.area_code),
+    });
+    for (i, r) in league.iter_mut().enumerate() {
+        r.rank = i + 1;
+    }
+    Ok(Comparison {
+        indicator: ind.clone(),
+        level,
+        funnel,
+        league,
+        limits,
+        empty_areas,
+    })
+}
+
+/// The funnel's centre (× m) and each area's limits at its denominator and label.
+fn judge(ind: &Indicator, areas: &[AreaFigures]) -> Result<(f64, Vec<([f64; 4], Significance)>)> {
+    let m = ind.multiplier;
+    match ind.measure {
+        Measure::Proportion => {
+            let xn: Vec<(f64, f64)> = areas
+                .iter()
+                .map(|a| (a.numerator as f64, a.denominator as f64))
+                .collect();
+            let (av, pts) =
+                stats::proportion_funnel_significance(&xn, m).map_err(stats_err(ind))?;
+            let points = pts
+                .iter()
+                .map(|p| {
+                    (
+                        [p.lower95, p.upper95, p.lower998, p.upper998],
+                        p.significance,
+                    )
+                })
+                .collect();
+            Ok((av * m, points))
+        }
+        Measure::Rate => {
+            let kind = if ind.standardised {
+                RateKind::Dsr
+            } else {
+                RateKind::Crude
+            };
+            let rate_areas: Vec<RateFunnelArea> = areas
+                .iter()
+                .map(|a| RateFunnelArea {
+                    events: a.numerator as f64,
+                    denominator: Some(a.funnel_denominator),
+                })
+                .collect();
+            let (av, pts) =
+                stats::rate_funnel_significance(&rate_areas, kind, m).map_err(stats_err(ind))?;
+            let mut out = Vec::new();
+            for (a, p) in areas.iter().zip(&pts) {
+                out.push((rate_limits_at(a.funnel_denominator, av, m)?, p.significance));
+            }
+            Ok((av * m, out))
+        }
+    }
+}
+
+/// ~100 points of each limit line across the denominators, for drawing.
+fn limit_lines(ind: &Indicator, areas: &[AreaFigures], av: f64) -> Result<Vec<LimitPoint>> {
+    let m = ind.multiplier;
+    let max_n = areas
+        .iter()
+        .map(|a| a.funnel_denominator)
+        .fold(0.0_f64, f64::max);
+    let min_n = areas
+        .iter()
+        .map(|a| a.funnel_denominator)
+        .fold(f64::INFINITY, f64::min);
+    // From a tenth of the smallest area to a little past the largest, geometrically.
+    let (lo, hi) = ((min_n / 10.0).max(1.0), max_n * 1.1);
+    let steps = 100;
+    let mut out = Vec::with_capacity(steps + 1);
+    for i in 0..=steps {
+        let n = lo * (hi / lo).powf(i as f64 / steps as f64);
+        let l = match ind.measure {
+            Measure::Proportion => {
+                let lim = |p, side| stats::proportion_funnel_limit(p, n, av, side, m).clamp(0.0, m);
+                [
+                    lim(0.975, stats::FunnelSide::Low),
+                    lim(0.975, stats::FunnelSide::High),
+                    lim(0.999, stats::FunnelSide::Low),
+                    lim(0.999, stats::FunnelSide::High),
+                ]
+            }
+            Measure::Rate => rate_limits_at(n, av, m)?,
+        };
+        out.push(LimitPoint {
+            denominator: n,
+            average: av * m,
+            lower95: l[0],
+            upper95: l[1],
+            lower998: l[2],
+            upper998: l[3],
+        });
+    }
+    Ok(out)
+}
+
+pub const FUNNEL_COLUMNS: [&str; 12] = [
+    "indicator",
+    "level",
+    "area_code",
+    "numerator",
+    "denominator",
+    "value",
+    "average",
+    "lower95",
+    "upper95",
+    "lower998",
+    "upper998",
+    "significance",
+];
+pub const LEAGUE_COLUMNS: [&str; 10] = [
+    "indicator",
+    "rank",
+    "area_code",
+    "numerator",
+    "denominator",
+    "value",
+    "lower95",
+    "upper95",
+    "significance",
+    "note",
+];
+pub const LIMIT_COLUMNS: [&str; 6] = [
+    "denominator",
+    "average",
+    "lower95",
+    "upper95",
+    "lower998",
+    "upper998",
+];
+
+/// Writes funnel, league and limit-line files (CSV and JSON) into `dir`.
+pub fn write(dir: &Path, c: &Comparison) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| PhmError::write(dir, e))?;
+    write_pair(dir, "funnel", &c.funnel, &FUNNEL_COLUMNS)?;
+    write_pair(dir, "league", &c.league, &LEAGUE_COLUMNS)?;
+    write_pair(dir, "funnel_limits", &c.limits, &LIMIT_COLUMNS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::disclosure::Disclosure;
+    use crate::analysis::indicators::CountCell;
+
+    /// The comparison of cells at `level`, with disclosure `d`.
+    fn compare_cells(
+        ind: &Indicator,
+        cells: &[CountCell],
+        level: AreaType,
+        d: Disclosure,
+    ) -> Comparison {
+        let tallies = Tallies::of(std::slice::from_ref(ind), cells);
+        let published = PublishedCounts::of(&tallies, d);
+        compare(&tallies, &published, 0, level).unwrap()
+    }
+
+    #[test]
+    fn count_on_line_inverts_the_count_limits() {
+        // The High 95% line at expected count 100: the x whose Byar lower limit is 100.
+        let x = count_on_line(100.0, 0.95, true).unwrap();
+        assert!(
+            (stats::byar_lower(x, 0.95).unwrap() - 100.0).abs() < 1e-6,
+            "{x}"
+        );
+        // ~ 100 + 1.96·√100 + a little: between 118 and 123.
+        assert!((118.0..123.0).contains(&x), "{x}");
+        // The Low line: the x whose upper limit is 100, ~ 100 − 1.96·√100.
+        let y = count_on_line(100.0, 0.95, false).unwrap();
+        assert!(
+            (stats::byar_upper(y, 0.95).unwrap() - 100.0).abs() < 1e-6,
+            "{y}"
+        );
+        assert!((78.0..83.0).contains(&y), "{y}");
+        // Small expected counts use the exact limits; a tiny one gives a Low line at 0.
+        assert_eq!(count_on_line(0.01, 0.95, false).unwrap(), 0.0);
+    }
+
+    fn cell(pcn: &str, events: i64, people: i64) -> CountCell {
+        CountCell {
+            icb_code: "Q1".into(),
+            pcn_code: pcn.into(),
+            practice_code: format!("P{pcn}"),
+            imd_decile: Some(3),
+            age_band: 10,
+            numerators: vec![events],
+            denominators: vec![people],
+        }
+    }
+
+    fn rate_indicator() -> Indicator {
+        Indicator {
+            name: "ae".into(),
+            title: "A&E".into(),
+            measure: Measure::Rate,
+            numerator: "ae_12m".into(),
+            min_age: None,
+            max_age: None,
+            population: None,
+            multiplier: 1000.0,
+            standardised: false,
+            key: false,
+        }
+    }
+
+    #[test]
+    fn rate_funnel_labels_agree_with_the_written_limits() {
+        // Overall 2,000 events / 10,000 people = 200 per 1,000. A: 300 of 1,000
+        // (far above), B: 100 of 1,000 (far below), C: 1,000 of 5,000 (on the
+        // mean), D: 5 of 10 (tiny, exact limits), E: 595 of 2,990.
+        let cells = [
+            cell("A", 300, 1000),
+            cell("B", 100, 1000),
+            cell("C", 1000, 5000),
+            cell("D", 5, 10),
+            cell("E", 595, 2990),
+        ];
+        let c = compare_cells(&rate_indicator(), &cells, AreaType::Pcn, Disclosure::Off);
+        let total_x = 300.0 + 100.0 + 1000.0 + 5.0 + 595.0;
+        let total_n = 1000.0 + 1000.0 + 5000.0 + 10.0 + 2990.0;
+        assert!((c.funnel[0].average - total_x / total_n * 1000.0).abs() < 1e-9);
+        let by: std::collections::BTreeMap<&str, &FunnelRow> =
+            c.funnel.iter().map(|r| (r.area_code.as_str(), r)).collect();
+        assert_eq!(by["A"].significance, Some(Significance::High001));
+        assert_eq!(by["B"].significance, Some(Significance::Low001));
+        assert_eq!(by["C"].significance, Some(Significance::NotSignificant));
+        for r in &c.funnel {
+            let v = r.value.unwrap();
+            let (l95, u95) = (r.lower95.unwrap(), r.upper95.unwrap());
+            let (l998, u998) = (r.lower998.unwrap(), r.upper998.unwrap());
+            assert!(
+                l998 <= l95 && l95 <= r.average && r.average <= u95 && u95 <= u998,
+                "{r:?}"
+            );
+            let want = if v > u998 {
+                "High (0.001)"
+            } else if v > u95 {
+                "High (0.025)"
+            } else if v < l998 {
+                "Low (0.001)"
+            } else if v < l95 {
+                "Low (0.025)"
+            } else {
+                "Not significant"
+            };
+            assert_eq!(
+                r.significance.map(Significance::as_str),
+                Some(want),
+                "{r:?}"
+            );
+        }
+        assert_eq!(
+            c.league.iter().map(|r| r.rank).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        assert_eq!(c.league[0].area_code, "D", "500 per 1,000 ranks first");
+    }
+
+    #[test]
+    fn published_funnels_use_the_published_counts_and_hide_small_ones() {
+        // A 300 of 1,000 → 300/1000; B 102 of 998 → 100/1000; D 5 of 10:
+        // the 5 is suppressed, so D is listed with no value or label, and the
+        // centre line is (300 + 100) / (1000 + 1000) of the published counts.
+        let cells = [cell("A", 300, 1000), cell("B", 102, 998), cell("D", 5, 10)];
+        let c = compare_cells(
+            &rate_indicator(),
+            &cells,
+            AreaType::Pcn,
+            Disclosure::Controlled,
+        );
+        let by: std::collections::BTreeMap<&str, &FunnelRow> =
+            c.funnel.iter().map(|r| (r.area_code.as_str(), r)).collect();
+        assert!((by["A"].average - 400.0 / 2000.0 * 1000.0).abs() < 1e-9);
+        assert_eq!(
+            (by["B"].numerator, by["B"].denominator),
+            (Some(100), Some(1000))
+        );
+        assert!((by["B"].value.unwrap() - 100.0).abs() < 1e-9);
+        assert_eq!(by["D"].value, None);
+        assert_eq!(by["D"].significance, None);
+        assert_eq!(by["D"].numerator, None);
+        assert_eq!(by["D"].denominator, Some(10));
+        let d = c.league.iter().find(|r| r.area_code == "D").unwrap();
+        assert_eq!(d.rank, 3, "suppressed areas rank last");
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(d).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert!(text.contains(SUPPRESSED_LABEL), "{text}");
+    }
+
+    #[test]
+    fn csv_columns_line_up_with_the_row_fields() {
+        let cells = [cell("A", 30, 100), cell("B", 20, 100)];
+        let c = compare_cells(&rate_indicator(), &cells, AreaType::Pcn, Disclosure::Off);
+        let with_headers = |rows: &[FunnelRow]| {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for r in rows {
+                w.serialize(r).unwrap();
+            }
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        };
+        let text = with_headers(&c.funnel);
+        assert_eq!(text.lines().next().unwrap(), FUNNEL_COLUMNS.join(","));
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(&c.league[0]).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(text.lines().next().unwrap(), LEAGUE_COLUMNS.join(","));
+    }
+}

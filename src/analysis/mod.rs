@@ -1,0 +1,12 @@
+//! From the scored features to the figures people compare: indicator counts
+//! over the features (`indicators`), exact tallies per area and deprivation
+//! group (`tallies`), disclosure control (`disclosure`: which counts may be
+//! published, rules.md §6), and the statistics computed from them
+//! (`inequalities`, `compare`). The maths itself is `stats`.
+
+pub mod compare;
+pub mod disclosure;
+pub mod indicators;
+pub mod inequalities;
+pub mod published;
+pub mod tallies;

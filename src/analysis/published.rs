@@ -1,0 +1,415 @@
+//! Disclosure control v2 (rules.md §6) as one presentation step: which counts
+//! of the exact tallies may be published, and the figures computed from the
+//! published counts as if they were the data, so that a reader who tries
+//! every exact count behind a published one learns nothing more from the
+//! values, intervals, SII, gap or funnel positions beside it.
+//!
+//! Each count (one indicator's numerator or denominator) is protected on its
+//! own: its cells for every ICB and PCN group, ICB and PCN `all` rows and
+//! practice totals, with the sums a reader sees between them (groups and
+//! `all`, deciles and quintiles, PCNs and their ICB, practices and their
+//! PCN), through [`protect::Protector`]. So what is published for a count
+//! depends on that count's cells alone, whichever command publishes it, and
+//! two indicators counting the same people (the same denominator) publish
+//! the same numbers. With `--no-disclosure-control` every count is exact.
+
+use std::collections::BTreeMap;
+
+use super::disclosure::protect::{Protector, Shown};
+use super::disclosure::{Disclosure, NOTE_SUPPRESSED};
+use super::indicators::{Indicator, Measure};
+use super::tallies::{Area, AreaType, Group, Tallies, Tally};
+use crate::error::{PhmError, Result};
+use crate::stats::{self, Estimate};
+
+/// A directly standardised rate is published only when its published O is
+/// at least this. metrics.md withholds a DSR for O < 10; a published O of 10
+/// stands for an exact 8 to 12, so showing or withholding the DSR at 10
+/// would tell 8–9 from 10–12. From 15 (exact 13 or more) it never does.
+pub const DSR_MIN_PUBLISHED_O: i64 = 15;
+
+/// Decimal places of a published DSR and its limits (rules.md §6.2).
+pub const DSR_DECIMALS: i32 = 1;
+
+/// The note on a DSR withheld because of its published O.
+pub const NOTE_DSR_SMALL_O: &str =
+    "dsr NA for total count < 10 (withheld while the published O is under 15, since a published 10 stands for 8 to 12)";
+
+/// Numerator or denominator of an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Side {
+    Numerator,
+    Denominator,
+}
+
+/// An indicator's figures for one group: the counts as shown, and the
+/// estimate computed from them (or why there is none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// People (proportion), events (crude rate) or O = Σxᵢ (DSR); None when suppressed.
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
+    pub estimate: Option<Estimate>,
+    pub note: Option<String>,
+}
+
+/// Every count of the tallies as it may be shown, and how many counts were
+/// suppressed to protect others.
+#[derive(Debug, Clone)]
+pub struct PublishedCounts {
+    pub disclosure: Disclosure,
+    shown: BTreeMap<(usize, Side, Area, Group), Shown>,
+    /// Counts of 8 or more suppressed so that no small count can be worked out.
+    pub secondary: usize,
+    /// Small counts a reader could still work out (0 unless the relations
+    /// leave nothing to suppress; the attacker test requires 0).
+    pub unprotected: usize,
+}
+
+/// The cells of one count (indicator `k`, one side) in a fixed order.
+fn cells_of(tallies: &Tallies) -> Vec<(Area, Group)> {
+    let mut out = Vec::new();
+    for area in tallies.geography.icbs_and_pcns() {
+        for g in Group::all_groups() {
+            out.push((area.clone(), g));
+        }
+    }
+    for code in tallies.geography.codes(AreaType::Practice) {
+        out.push(((AreaType::Practice, code), Group::All));
+    }
+    out
+}
+
+/// The sums a reader of phm's outputs sees between the cells.
+fn relations(tallies: &Tallies, id: &BTreeMap<(Area, Group), usize>) -> Vec<(usize, Vec<usize>)> {
+    let cell = |a: &Area, g: Group| id[&(a.clone(), g)];
+    let mut out = Vec::new();
+    for area in tallies.geography.icbs_and_pcns() {
+        let deciles: Vec<usize> = (1..=10)
+            .map(|d| cell(&area, Group::Decile(d)))
+            .chain([cell(&area, Group::Unknown)])
+            .collect();
+        let quintiles: Vec<usize> = (1..=5)
+            .map(|q| cell(&area, Group::Quintile(q)))
+            .chain([cell(&area, Group::Unknown)])
+            .collect();
+        out.push((cell(&area, Group::All), deciles));
+        out.push((cell(&area, Group::All), quintiles));
+        for q in 1..=5u8 {
+            out.push((
+                cell(&area, Group::Quintile(q)),
+                vec![
+                    cell(&area, Group::Decile(2 * q - 1)),
+                    cell(&area, Group::Decile(2 * q)),
+                ],
+            ));
+        }
+    }
+    let g = &tallies.geography;
+    for (icb, pcns) in &g.icb_pcns {
+        let icb_area = (AreaType::Icb, icb.clone());
+        if g.not_nested.contains(&icb_area) {
+            continue;
+        }
+        for group in Group::all_groups() {
+            let parts = pcns
+                .iter()
+                .map(|p| cell(&(AreaType::Pcn, p.clone()), group))
+                .collect();
+            out.push((cell(&icb_area, group), parts));
+        }
+    }
+    for (pcn, practices) in &g.pcn_practices {
+        let pcn_area = (AreaType::Pcn, pcn.clone());
+        if g.not_nested.contains(&pcn_area) {
+            continue;
+        }
+        let parts = practices
+            .iter()
+            .map(|p| cell(&(AreaType::Practice, p.clone()), Group::All))
+            .collect();
+        out.push((cell(&pcn_area, Group::All), parts));
+    }
+    out
+}
+
+impl PublishedCounts {
+    /// Decides what may be shown of every count of `tallies`.
+    pub fn of(tallies: &Tallies, disclosure: Disclosure) -> Self {
+        let cells = cells_of(tallies);
+        let id: BTreeMap<(Area, Group), usize> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, key)| (key.clone(), i))
+            .collect();
+        let relations = relations(tallies, &id);
+        let mut shown = BTreeMap::new();
+        let (mut secondary, mut unprotected) = (0, 0);
+        for k in 0..tallies.indicators.len() {
+            for side in [Side::Numerator, Side::Denominator] {
+                let exact = |(area, g): &(Area, Group)| {
+                    let t = tallies.get(k, area, *g);
+                    match side {
+                        Side::Numerator => t.numerator,
+                        Side::Denominator => t.denominator,
+                    }
+                };
+                if disclosure == Disclosure::Off {
+                    for key in &cells {
+                        shown.insert((k, side, key.0.clone(), key.1), Shown::Count(exact(key)));
+                    }
+                    continue;
+                }
+                let mut p = Protector::new();
+                for key in &cells {
+                    p.count(exact(key), true);
+                }
+                for (total, parts) in &relations {
+                    p.relate(*total, parts.clone());
+                }
+                unprotected += p.protect();
+                secondary += p.secondary_count();
+                for (i, key) in cells.iter().enumerate() {
+                    shown.insert((k, side, key.0.clone(), key.1), p.shown(i));
+                }
+            }
+        }
+        PublishedCounts {
+            disclosure,
+            shown,
+            secondary,
+            unprotected,
+        }
+    }
+
+    /// What may be shown of one count (an area with nobody in it shows 0).
+    pub fn get(&self, k: usize, side: Side, area: &Area, group: Group) -> Shown {
+        self.shown
+            .get(&(k, side, area.clone(), group))
+            .copied()
+            .unwrap_or(Shown::Count(0))
+    }
+}
+
+/// The indicator's figures computed from a tally, by its method (metrics.md §1–3).
+pub fn figures_of(ind: &Indicator, t: &Tally) -> Result<Figures> {
+    let stats_err =
+        |e: stats::StatsError| PhmError::Input(format!("indicator `{}`: {e}", ind.name));
+    let m = ind.multiplier;
+    if ind.standardised {
+        let bands = ind.bands();
+        let first = *bands.start();
+        let counts: Vec<(f64, f64)> = bands
+            .map(|b| (t.band_numerator[b] as f64, t.band_denominator[b] as f64))
+            .collect();
+        let r = stats::dsr_esp2013(&counts, first, m).map_err(stats_err)?;
+        return Ok(Figures {
+            numerator: Some(r.total_count as i64),
+            denominator: Some(r.total_pop as i64),
+            estimate: r.estimate,
+            note: r.note.map(str::to_string),
+        });
+    }
+    let (x, n) = (t.numerator, t.denominator);
+    if n == 0 {
+        return Ok(Figures {
+            numerator: Some(x),
+            denominator: Some(n),
+            estimate: None,
+            note: Some("no patients in the denominator".into()),
+        });
+    }
+    let estimate = match ind.measure {
+        Measure::Proportion => stats::proportion(x as f64, n as f64, m),
+        Measure::Rate => stats::rate(x as f64, n as f64, m),
+    }
+    .map_err(stats_err)?;
+    Ok(Figures {
+        numerator: Some(x),
+        denominator: Some(n),
+        estimate: Some(estimate),
+        note: None,
+    })
+}
+
+/// `v` rounded to `places` decimals.
+fn round_to(v: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (v * f).round() / f
+}
+
+/// The figures of indicator `k` for one group as published: computed from
+/// the published counts (rules.md §6.2); suppressed when a count they need
+/// is; a DSR from the exact age bands, rounded, as §6.2's exception says.
+pub fn published_figures(
+    tallies: &Tallies,
+    published: &PublishedCounts,
+    k: usize,
+    area: &Area,
+    group: Group,
+) -> Result<Figures> {
+    let ind = &tallies.indicators[k];
+    let x = published.get(k, Side::Numerator, area, group).count();
+    let n = published.get(k, Side::Denominator, area, group).count();
+    let (Some(x), Some(n)) = (x, n) else {
+        return Ok(Figures {
+            numerator: x,
+            denominator: n,
+            estimate: None,
+            note: Some(NOTE_SUPPRESSED.into()),
+        });
+    };
+    if !ind.standardised {
+        return figures_of(ind, &Tally::of_counts(x, n));
+    }
+    let exact = figures_of(ind, &tallies.get(k, area, group))?;
+    if published.disclosure == Disclosure::Off {
+        return Ok(exact);
+    }
+    let mut f = Figures {
+        numerator: Some(x),
+        denominator: Some(n),
+        ..exact
+    };
+    if f.estimate.is_some() && x < DSR_MIN_PUBLISHED_O {
+        f.estimate = None;
+        f.note = Some(NOTE_DSR_SMALL_O.into());
+    }
+    if let Some(e) = f.estimate.as_mut() {
+        for v in [
+            &mut e.value,
+            &mut e.lower95,
+            &mut e.upper95,
+            &mut e.lower998,
+            &mut e.upper998,
+        ] {
+            *v = round_to(*v, DSR_DECIMALS);
+        }
+    }
+    Ok(f)
+}
+
+/// The figures of indicator `k` for one group from its exact counts (a
+/// PCN's own report, and `--no-disclosure-control`).
+pub fn exact_figures(tallies: &Tallies, k: usize, area: &Area, group: Group) -> Result<Figures> {
+    figures_of(&tallies.indicators[k], &tallies.get(k, area, group))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::indicators::CountCell;
+
+    fn indicator(standardised: bool) -> Indicator {
+        Indicator {
+            name: "x".into(),
+            title: "X".into(),
+            measure: if standardised {
+                Measure::Rate
+            } else {
+                Measure::Proportion
+            },
+            numerator: "lonely".into(),
+            min_age: None,
+            max_age: None,
+            population: None,
+            multiplier: 100.0,
+            standardised,
+            key: false,
+        }
+    }
+
+    fn cell(pcn: &str, decile: Option<i32>, band: usize, x: i64, n: i64) -> CountCell {
+        CountCell {
+            icb_code: "Q1".into(),
+            pcn_code: pcn.into(),
+            practice_code: format!("P{pcn}"),
+            imd_decile: decile,
+            age_band: band,
+            numerators: vec![x],
+            denominators: vec![n],
+        }
+    }
+
+    #[test]
+    fn values_come_from_the_published_counts() {
+        // The case: 443 of 2870 was printed as 445 / 2870 with the
+        // value of 443/2870, giving 443 away. Published, it is 445/2870.
+        let t = Tallies::of(&[indicator(false)], &[cell("U1", Some(1), 5, 443, 2870)]);
+        let p = PublishedCounts::of(&t, Disclosure::Controlled);
+        let area = (AreaType::Icb, "Q1".to_string());
+        let f = published_figures(&t, &p, 0, &area, Group::Decile(1)).unwrap();
+        assert_eq!((f.numerator, f.denominator), (Some(445), Some(2870)));
+        let e = f.estimate.unwrap();
+        assert!(
+            (e.value - 445.0 / 2870.0 * 100.0).abs() < 1e-12,
+            "{}",
+            e.value
+        );
+        let exact = exact_figures(&t, 0, &area, Group::Decile(1)).unwrap();
+        assert!((exact.estimate.unwrap().value - 443.0 / 2870.0 * 100.0).abs() < 1e-12);
+        // Off: exact counts and values.
+        let off = PublishedCounts::of(&t, Disclosure::Off);
+        let f = published_figures(&t, &off, 0, &area, Group::Decile(1)).unwrap();
+        assert_eq!(f, exact);
+    }
+
+    #[test]
+    fn a_small_count_suppresses_the_value_and_the_differencing_is_covered() {
+        // PCN U1: 3 of 40 in decile 1 (suppressed) and 12 of 40 in decile 2
+        // and 12 of 40 in decile 3; all = 27 (shown 25) of 120.
+        // 25±2 − (10±2 + 10±2) leaves 1..11 ∩ 1..7: not pinned.
+        let cells = [
+            cell("U1", Some(1), 5, 3, 40),
+            cell("U1", Some(2), 5, 12, 40),
+            cell("U1", Some(3), 5, 12, 40),
+        ];
+        let t = Tallies::of(&[indicator(false)], &cells);
+        let p = PublishedCounts::of(&t, Disclosure::Controlled);
+        let u1 = (AreaType::Pcn, "U1".to_string());
+        let f = published_figures(&t, &p, 0, &u1, Group::Decile(1)).unwrap();
+        assert_eq!(f.numerator, None);
+        assert_eq!(f.denominator, Some(40));
+        assert!(f.estimate.is_none());
+        assert_eq!(f.note.as_deref(), Some(NOTE_SUPPRESSED));
+        assert_eq!(p.unprotected, 0);
+        // Quintile 1 = deciles 1 + 2 = 15: shown 15, and with decile 2's
+        // 10±2 the small one is 13..17 − 8..12 = 1..9: not pinned either.
+        let q1 = published_figures(&t, &p, 0, &u1, Group::Quintile(1)).unwrap();
+        assert_eq!(q1.numerator, Some(15));
+    }
+
+    #[test]
+    fn dsrs_are_rounded_and_withheld_below_a_published_o_of_15() {
+        let ind = indicator(true);
+        // 12 events over two bands of an all-ages DSR: O = 12 (shown 10),
+        // exact O >= 10 so the package would give a DSR; published, it is
+        // withheld, since a published 10 may be 8 or 9.
+        let mut cells: Vec<CountCell> = (0..19).map(|b| cell("U1", Some(5), b, 0, 100)).collect();
+        cells[3].numerators = vec![6];
+        cells[4].numerators = vec![6];
+        let t = Tallies::of(std::slice::from_ref(&ind), &cells);
+        let p = PublishedCounts::of(&t, Disclosure::Controlled);
+        let icb = (AreaType::Icb, "Q1".to_string());
+        let f = published_figures(&t, &p, 0, &icb, Group::All).unwrap();
+        assert_eq!((f.numerator, f.denominator), (Some(10), Some(1900)));
+        assert!(f.estimate.is_none());
+        assert_eq!(f.note.as_deref(), Some(NOTE_DSR_SMALL_O));
+        let exact = exact_figures(&t, 0, &icb, Group::All).unwrap();
+        assert!(exact.estimate.is_some());
+        // 40 events: published, the rate and limits have one decimal.
+        cells[3].numerators = vec![20];
+        cells[4].numerators = vec![20];
+        let t = Tallies::of(std::slice::from_ref(&ind), &cells);
+        let p = PublishedCounts::of(&t, Disclosure::Controlled);
+        let f = published_figures(&t, &p, 0, &icb, Group::All).unwrap();
+        let e = f.estimate.unwrap();
+        let exact = exact_figures(&t, 0, &icb, Group::All)
+            .unwrap()
+            .estimate
+            .unwrap();
+        assert_eq!(e.value, (exact.value * 10.0).round() / 10.0);
+        assert_eq!(e.upper998, (exact.upper998 * 10.0).round() / 10.0);
+        assert_eq!(f.numerator, Some(40));
+    }
+}

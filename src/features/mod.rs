@@ -1,0 +1,368 @@
+//! The scored features table (rules.md §2–3): runs the features plan the
+//! rule views define, appends the score columns (scoring.rs) batch by batch,
+//! and writes or registers the result, sorted by patient_id. One streaming
+//! plan: each source table is scanned once and aggregated per patient before
+//! the joins. When the features fit in half the memory pool, the plan's final
+//! `ORDER BY patient_id` is left to key_order.rs, which orders and writes the
+//! scored rows on all cores; otherwise DataFusion sorts, spilling as it needs.
+//! The columns are checked against the contract (contract.rs) when the
+//! pipeline opens.
+
+pub mod contract;
+pub mod key_order;
+pub mod scoring;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::runtime::SpawnedTask;
+use datafusion::dataframe::DataFrame;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit, MemoryReservation};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::{Expr, LogicalPlan, SortExpr};
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::StreamExt;
+
+use crate::error::{PhmError, Result};
+use crate::pipeline::Pipeline;
+use key_order::KeyOrdered;
+use scoring::ScoringConfig;
+
+/// The scored features of every partition, held in memory within a
+/// reservation of the session's memory pool, with the order of their rows.
+struct HeldFeatures {
+    rows: KeyOrdered,
+    _reservation: Arc<MemoryReservation>,
+}
+
+/// Rows gathered and written per step when writing held features in order:
+/// large enough that the columns' parallel encoding has work, small enough
+/// that the ordered copy stays a few megabytes.
+const ORDERED_WRITE_ROWS: usize = 64 * 1024;
+
+impl Pipeline {
+    /// The scored features as a stream of batches, sorted by patient_id.
+    pub async fn features_stream(&self) -> Result<(SchemaRef, ScoredStream)> {
+        let df = self.ctx.table("features_unscored").await?;
+        let base = df.schema().as_arrow().clone();
+        let schema = scoring::scored_schema(&base);
+        let stream = df.execute_stream().await?;
+        Ok((
+            schema.clone(),
+            ScoredStream {
+                inner: stream,
+                schema,
+                config: self.scoring.clone(),
+            },
+        ))
+    }
+
+    /// Computes the scored features once and registers them as the table
+    /// `features` (for analyst queries, cohorts, proposals, statistics and
+    /// reports). They stream to a temporary Parquet file in the spill folder
+    /// (`--spill-dir`, else the system temp folder) rather than into memory, so
+    /// a 10M-patient run stays within `--memory-limit`, and a Ballista
+    /// cluster's executors can read them like any other table (on one machine
+    /// they see the same folder; on a real cluster give a shared --spill-dir).
+    /// The file is removed when the pipeline is dropped. Returns the rows.
+    pub(crate) async fn register_scored_features(&self) -> Result<u64> {
+        let path = self.scratch.next_path("features");
+        // Row groups of 128k rows so later scans split across all cores;
+        // light compression, since the file lives only for this run.
+        let props = datafusion::parquet::file::properties::WriterProperties::builder()
+            .set_compression(datafusion::parquet::basic::Compression::LZ4_RAW)
+            .set_max_row_group_row_count(Some(1 << 17))
+            .build();
+        let rows = self.stream_features_to(&path, props).await?;
+        self.ctx
+            .register_parquet(
+                "features",
+                path.to_string_lossy().as_ref(),
+                datafusion::prelude::ParquetReadOptions::default(),
+            )
+            .await?;
+        Ok(rows)
+    }
+
+    /// Writes the features table to `out` (Parquet, atomically).
+    pub async fn write_features(&self, out: &Path) -> Result<u64> {
+        self.stream_features_to(out, crate::output::parquet_properties())
+            .await
+    }
+
+    /// Writes the scored features into a Parquet file at `out`, atomically:
+    /// on any error nothing is left at `out` or in its temporary. In memory
+    /// and in parallel when they fit ([`Pipeline::features_in_memory`]),
+    /// else streamed from DataFusion's (spilling) sort.
+    async fn stream_features_to(&self, out: &Path, properties: WriterProperties) -> Result<u64> {
+        if let Some(held) = self.features_in_memory().await? {
+            return write_in_order(held, out, properties).await;
+        }
+        let (schema, mut stream) = self.features_stream().await?;
+        let mut file = crate::output::ParquetOut::create_with(out, schema, properties)
+            .map_err(|e| PhmError::write(out, e))?;
+        let mut rows = 0u64;
+        while let Some(batch) = stream.next().await {
+            // Dropping `file` on an error removes its temporary.
+            let batch = batch?;
+            rows += batch.num_rows() as u64;
+            file.write(&batch).map_err(|e| PhmError::write(out, e))?;
+        }
+        file.commit().map_err(|e| PhmError::write(out, e))?;
+        Ok(rows)
+    }
+}
+
+impl Pipeline {
+    /// The features plan without its last step, when that step is exactly
+    /// `ORDER BY patient_id` (ascending, no LIMIT), as in the default
+    /// features.sql. Any other ending (an analyst's edited order, a LIMIT,
+    /// none) returns None and runs as written.
+    async fn features_plan_in_any_order(&self) -> Result<Option<LogicalPlan>> {
+        let provider = self.ctx.table_provider("features_unscored").await?;
+        let Some(plan) = provider.get_logical_plan() else {
+            return Ok(None);
+        };
+        let LogicalPlan::Sort(sort) = plan.as_ref() else {
+            return Ok(None);
+        };
+        let by_patient = |e: &[SortExpr]| matches!(e, [SortExpr { expr: Expr::Column(c), asc: true, .. }] if c.name == "patient_id");
+        Ok((sort.fetch.is_none() && by_patient(&sort.expr)).then(|| sort.input.as_ref().clone()))
+    }
+
+    /// Runs the features plan without its final sort, scoring each
+    /// partition's batches in that partition's task, and holds the scored
+    /// batches in memory, reserved from the session's pool. None (and
+    /// everything released) when the plan does not end in `ORDER BY
+    /// patient_id`, when the run is on a cluster, when the batches would take
+    /// more than half the pool, or when a patient_id is null: the caller then
+    /// runs the plan as written, with DataFusion's sort.
+    async fn features_in_memory(&self) -> Result<Option<HeldFeatures>> {
+        if !self.local {
+            return Ok(None);
+        }
+        let Some(plan) = self.features_plan_in_any_order().await? else {
+            return Ok(None);
+        };
+        let df = DataFrame::new(self.ctx.state(), plan);
+        let schema = scoring::scored_schema(df.schema().as_arrow());
+        let key = match schema.index_of("patient_id") {
+            Ok(k) if schema.field(k).data_type() == &DataType::Int64 => k,
+            _ => return Ok(None),
+        };
+        let pool = self.ctx.runtime_env().memory_pool.clone();
+        let budget = match pool.memory_limit() {
+            MemoryLimit::Finite(bytes) => bytes / 2,
+            _ => usize::MAX,
+        };
+        let reservation =
+            Arc::new(MemoryConsumer::new("phm features held for ordering").register(&pool));
+        let too_big = Arc::new(AtomicBool::new(false));
+        let tasks: Vec<_> = df
+            .execute_stream_partitioned()
+            .await?
+            .into_iter()
+            .map(|stream| {
+                SpawnedTask::spawn(hold_scored_partition(
+                    stream,
+                    self.scoring.clone(),
+                    schema.clone(),
+                    reservation.clone(),
+                    budget,
+                    too_big.clone(),
+                ))
+            })
+            .collect();
+        let mut batches = Vec::new();
+        for task in tasks {
+            let held = task.join().await.map_err(|e| {
+                PhmError::Engine(datafusion::error::DataFusionError::External(Box::new(e)))
+            })??;
+            batches.extend(held);
+        }
+        if too_big.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let ordered = KeyOrdered::new(schema, batches, key)
+            .map_err(datafusion::error::DataFusionError::from)?;
+        Ok(ordered.map(|rows| HeldFeatures {
+            rows,
+            _reservation: reservation,
+        }))
+    }
+}
+
+/// One partition of the features plan, scored batch by batch and held while
+/// the shared reservation stays within `budget`; stops early (holding
+/// nothing) once any partition has gone over it.
+async fn hold_scored_partition(
+    mut stream: SendableRecordBatchStream,
+    config: ScoringConfig,
+    schema: SchemaRef,
+    reservation: Arc<MemoryReservation>,
+    budget: usize,
+    too_big: Arc<AtomicBool>,
+) -> Result<Vec<RecordBatch>> {
+    let mut held = Vec::new();
+    while let Some(batch) = stream.next().await {
+        if too_big.load(Ordering::Relaxed) {
+            return Ok(Vec::new());
+        }
+        let scored = scoring::score_batch(&config, &batch?, &schema)?;
+        let size = scored.get_array_memory_size();
+        if reservation.size().saturating_add(size) > budget || reservation.try_grow(size).is_err() {
+            too_big.store(true, Ordering::Relaxed);
+            return Ok(Vec::new());
+        }
+        held.push(scored);
+    }
+    Ok(held)
+}
+
+/// Writes held features to `out` in patient order, atomically, a slice of
+/// rows at a time (gathered, then encoded, each on all cores).
+async fn write_in_order(
+    held: HeldFeatures,
+    out: &Path,
+    properties: WriterProperties,
+) -> Result<u64> {
+    let rows = &held.rows;
+    let mut file = crate::output::ParquetOut::create_with(out, rows.schema(), properties)
+        .map_err(|e| PhmError::write(out, e))?;
+    for start in (0..rows.len()).step_by(ORDERED_WRITE_ROWS) {
+        let batch = rows
+            .slice(start, ORDERED_WRITE_ROWS)
+            .map_err(datafusion::error::DataFusionError::from)?;
+        file.write(&batch).map_err(|e| PhmError::write(out, e))?;
+        // Lets Ctrl-C be seen between slices; dropping `file` removes its temporary.
+        tokio::task::yield_now().await;
+    }
+    file.commit().map_err(|e| PhmError::write(out, e))?;
+    Ok(rows.len() as u64)
+}
+
+/// The features stream with the score columns appended batch by batch.
+pub struct ScoredStream {
+    inner: SendableRecordBatchStream,
+    schema: SchemaRef,
+    config: ScoringConfig,
+}
+
+impl ScoredStream {
+    pub async fn next(&mut self) -> Option<Result<RecordBatch>> {
+        let batch = self.inner.next().await?;
+        Some(batch.map_err(PhmError::from).and_then(|b| {
+            scoring::score_batch(&self.config, &b, &self.schema).map_err(PhmError::from)
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{BooleanArray, Int32Array, Int64Array};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::execution::memory_pool::GreedyMemoryPool;
+    use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+
+    use super::scoring::INPUT_FLAGS as SCORED_FLAGS;
+
+    /// `batches` batches of `rows` unscored patients (the columns scoring reads).
+    fn unscored(batches: usize, rows: usize) -> (SchemaRef, Vec<RecordBatch>) {
+        let mut fields = vec![Field::new("patient_id", DataType::Int64, false)];
+        fields.extend(
+            SCORED_FLAGS
+                .iter()
+                .map(|f| Field::new(*f, DataType::Boolean, false)),
+        );
+        fields.push(Field::new("ltc_count", DataType::Int32, false));
+        let schema = Arc::new(Schema::new(fields));
+        let batches = (0..batches)
+            .map(|b| {
+                let mut columns: Vec<datafusion::arrow::array::ArrayRef> = vec![Arc::new(
+                    Int64Array::from_iter_values((0..rows).map(|r| (b * rows + r) as i64)),
+                )];
+                for _ in SCORED_FLAGS {
+                    columns.push(Arc::new(BooleanArray::from(vec![true; rows])));
+                }
+                columns.push(Arc::new(Int32Array::from(vec![2; rows])));
+                RecordBatch::try_new(schema.clone(), columns).unwrap()
+            })
+            .collect();
+        (schema, batches)
+    }
+
+    fn stream(schema: SchemaRef, batches: Vec<RecordBatch>) -> SendableRecordBatchStream {
+        Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::iter(batches.into_iter().map(Ok)),
+        ))
+    }
+
+    fn scoring_config() -> ScoringConfig {
+        ScoringConfig::parse("scoring.toml", include_str!("../../queries/scoring.toml")).unwrap()
+    }
+
+    async fn hold(
+        batches: Vec<RecordBatch>,
+        schema: SchemaRef,
+        budget: usize,
+        too_big: Arc<AtomicBool>,
+    ) -> (Vec<RecordBatch>, usize) {
+        let pool: Arc<dyn datafusion::execution::memory_pool::MemoryPool> =
+            Arc::new(GreedyMemoryPool::new(1 << 30));
+        let reservation = Arc::new(MemoryConsumer::new("test").register(&pool));
+        let scored = scoring::scored_schema(&schema);
+        let held = hold_scored_partition(
+            stream(schema, batches),
+            scoring_config(),
+            scored,
+            reservation.clone(),
+            budget,
+            too_big,
+        )
+        .await
+        .unwrap();
+        (held, reservation.size())
+    }
+
+    #[tokio::test]
+    async fn a_partition_within_budget_is_held_scored_and_reserved() {
+        let (schema, batches) = unscored(3, 100);
+        let too_big = Arc::new(AtomicBool::new(false));
+        let (held, reserved) = hold(batches, schema, usize::MAX, too_big.clone()).await;
+        assert_eq!(held.len(), 3);
+        assert!(!too_big.load(Ordering::Relaxed));
+        // Every held byte is reserved, and each batch gained the three score columns.
+        let sizes: usize = held.iter().map(RecordBatch::get_array_memory_size).sum();
+        assert_eq!(reserved, sizes);
+        assert!(held
+            .iter()
+            .all(|b| b.num_columns() == 15 + 3 && b.num_rows() == 100));
+    }
+
+    #[tokio::test]
+    async fn a_partition_over_budget_holds_nothing_and_tells_the_others() {
+        let (schema, batches) = unscored(3, 100);
+        let (probe, _) = hold(batches.clone(), schema.clone(), usize::MAX, Arc::default()).await;
+        let one = probe[0].get_array_memory_size();
+        // Room for one and a half batches: the second one goes over.
+        let too_big = Arc::new(AtomicBool::new(false));
+        let (held, _) = hold(
+            batches.clone(),
+            schema.clone(),
+            one + one / 2,
+            too_big.clone(),
+        )
+        .await;
+        assert!(held.is_empty());
+        assert!(too_big.load(Ordering::Relaxed));
+        // Another partition already over: this one stops at its first batch.
+        let (held, reserved) = hold(batches, schema, usize::MAX, too_big).await;
+        assert!(held.is_empty());
+        assert_eq!(reserved, 0);
+    }
+}

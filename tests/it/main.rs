@@ -1,0 +1,23 @@
+//! phm's integration tests, as one test crate: DataFusion (and Ballista) are
+//! linked once instead of once per file, which cut the test build by most of
+//! its link time. Each module is one area, named as before:
+//! `cargo test --release --test it catalogue::` runs one of them.
+
+// Case tables in features_spec read best inline.
+#![allow(clippy::type_complexity)]
+
+mod common;
+
+#[cfg(feature = "ballista")]
+mod ballista;
+mod catalogue;
+mod cli;
+mod contract;
+mod determinism;
+mod features_spec;
+mod fuzz;
+mod generated_crosscheck;
+mod generator;
+mod inequalities;
+mod proposals;
+mod report;

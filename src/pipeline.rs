@@ -75,12 +75,22 @@ pub async fn latest_event_date(ctx: &SessionContext) -> Result<Option<NaiveDate>
         .await?
         .collect()
         .await?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     // `events.date` is Date32 in the typed view (extract/mod.rs), so max() is too.
-    Ok(batches.first().and_then(|b| {
+    let Some(days) = batches.first().and_then(|b| {
         let a = b.column(0).as_primitive_opt::<Date32Type>()?;
-        (!a.is_empty() && a.is_valid(0)).then(|| epoch + chrono::Duration::days(a.value(0) as i64))
-    }))
+        (!a.is_empty() && a.is_valid(0)).then(|| a.value(0))
+    }) else {
+        return Ok(None);
+    };
+    let date = NaiveDate::from_ymd_opt(1970, 1, 1)
+        .zip(chrono::TimeDelta::try_days(days as i64))
+        .and_then(|(epoch, delta)| epoch.checked_add_signed(delta));
+    date.map(Some).ok_or_else(|| {
+        PhmError::Input(format!(
+            "events.date: the latest date is {days} days from 1970-01-01, beyond the dates phm \
+             handles; check the extract's date column, or pass --as-of"
+        ))
+    })
 }
 
 impl Pipeline {

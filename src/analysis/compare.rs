@@ -282,8 +282,11 @@ pub fn compare(
     })
 }
 
+/// An area's control limits (lower95, upper95, lower998, upper998) and label.
+type Judged = ([f64; 4], Significance);
+
 /// The funnel's centre (× m) and each area's limits at its denominator and label.
-fn judge(ind: &Indicator, areas: &[AreaFigures]) -> Result<(f64, Vec<([f64; 4], Significance)>)> {
+fn judge(ind: &Indicator, areas: &[AreaFigures]) -> Result<(f64, Vec<Judged>)> {
     let m = ind.multiplier;
     match ind.measure {
         Measure::Proportion => {
@@ -395,7 +398,8 @@ pub const LEAGUE_COLUMNS: [&str; 10] = [
     "significance",
     "note",
 ];
-pub const LIMIT_COLUMNS: [&str; 6] = [
+pub const LIMIT_COLUMNS: [&str; 7] = [
+    "indicator",
     "denominator",
     "average",
     "lower95",
@@ -404,12 +408,42 @@ pub const LIMIT_COLUMNS: [&str; 6] = [
     "upper998",
 ];
 
-/// Writes funnel, league and limit-line files (CSV and JSON) into `dir`.
-pub fn write(dir: &Path, c: &Comparison) -> Result<()> {
+/// A row of `funnel_limits.csv`: one indicator's limit line point (the
+/// CSV writer cannot flatten, so the fields are spelled out).
+#[derive(Serialize)]
+struct LimitRow<'a> {
+    indicator: &'a str,
+    denominator: f64,
+    average: f64,
+    lower95: f64,
+    upper95: f64,
+    lower998: f64,
+    upper998: f64,
+}
+
+/// Writes funnel, league and limit-line files (CSV and JSON) of one or more
+/// comparisons into `dir`, indicator after indicator.
+pub fn write(dir: &Path, comparisons: &[Comparison]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| PhmError::write(dir, e))?;
-    write_pair(dir, "funnel", &c.funnel, &FUNNEL_COLUMNS)?;
-    write_pair(dir, "league", &c.league, &LEAGUE_COLUMNS)?;
-    write_pair(dir, "funnel_limits", &c.limits, &LIMIT_COLUMNS)
+    let funnel: Vec<&FunnelRow> = comparisons.iter().flat_map(|c| &c.funnel).collect();
+    let league: Vec<&LeagueRow> = comparisons.iter().flat_map(|c| &c.league).collect();
+    let limits: Vec<LimitRow> = comparisons
+        .iter()
+        .flat_map(|c| {
+            c.limits.iter().map(|l| LimitRow {
+                indicator: &c.indicator.name,
+                denominator: l.denominator,
+                average: l.average,
+                lower95: l.lower95,
+                upper95: l.upper95,
+                lower998: l.lower998,
+                upper998: l.upper998,
+            })
+        })
+        .collect();
+    write_pair(dir, "funnel", &funnel, &FUNNEL_COLUMNS)?;
+    write_pair(dir, "league", &league, &LEAGUE_COLUMNS)?;
+    write_pair(dir, "funnel_limits", &limits, &LIMIT_COLUMNS)
 }
 
 #[cfg(test)]

@@ -148,6 +148,9 @@ pub struct Pyramid {
     pub footnote: String,
 }
 
+/// One line of a distribution chart: its label and (x, percent) points.
+pub type DistributionLine = (String, Vec<(f64, Option<f64>)>);
+
 /// Distribution lines: share of patients at each x, one line per group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Distribution {
@@ -155,7 +158,7 @@ pub struct Distribution {
     pub x_label: String,
     pub y_label: String,
     /// (series label, (x, percent) points; None when suppressed).
-    pub lines: Vec<(String, Vec<(f64, Option<f64>)>)>,
+    pub lines: Vec<DistributionLine>,
     pub footnote: String,
 }
 

@@ -17,19 +17,21 @@ pub enum Level {
     Practice,
 }
 
-/// Compare PCNs (or practices) on one indicator: each area's value against
-/// the overall value with 95% and 99.8% funnel limits, and a league table.
-/// Writes funnel.csv, league.csv and funnel_limits.csv (JSON beside each),
-/// with disclosure control applied (rules.md §6) unless switched off.
+/// Compare PCNs (or practices) on indicators: each area's value against the
+/// overall value with 95% and 99.8% funnel limits, and a league table.
+/// Writes funnel.csv, league.csv and funnel_limits.csv (JSON beside each;
+/// one block of rows per indicator), with disclosure control applied
+/// (rules.md §6) unless switched off.
 ///
 /// Example: phm compare --extract sample-data/extract --indicator high_need --out out/compare
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     #[command(flatten)]
     pub common: ExtractArgs,
-    /// Indicator to compare (a name in indicators.toml).
-    #[arg(long, value_name = "NAME")]
-    pub indicator: String,
+    /// Indicator to compare (a name in indicators.toml; repeatable).
+    /// Default: every indicator.
+    #[arg(long = "indicator", value_name = "NAME")]
+    pub indicators: Vec<String>,
     #[arg(long, value_enum, default_value = "pcn")]
     pub level: Level,
     /// Show exact counts, including 1 to 7. The output is stamped NOT FOR SHARING.
@@ -46,7 +48,7 @@ pub async fn run(a: CompareArgs) -> Result<()> {
     };
     let pipeline = super::open_with_features(&a.common, printer).await?;
     let config = pipeline.indicator_config()?;
-    let chosen = config.select(std::slice::from_ref(&a.indicator))?;
+    let chosen = config.select(&a.indicators)?;
     let tallies = pipeline.tallies(&chosen).await?;
     let disclosure = Disclosure::from_flag(a.no_disclosure_control);
     let published = PublishedCounts::of(&tallies, disclosure);
@@ -54,28 +56,32 @@ pub async fn run(a: CompareArgs) -> Result<()> {
         Level::Pcn => AreaType::Pcn,
         Level::Practice => AreaType::Practice,
     };
-    let c = crate::analysis::compare::compare(&tallies, &published, 0, level)?;
-    crate::analysis::compare::write(&a.out, &c)?;
+    let comparisons = (0..chosen.len())
+        .map(|k| crate::analysis::compare::compare(&tallies, &published, k, level))
+        .collect::<Result<Vec<_>>>()?;
+    crate::analysis::compare::write(&a.out, &comparisons)?;
     super::write_manifest(&a.out, "compare", &pipeline, &chosen, &published)?;
-    for code in &c.empty_areas {
-        printer.note(format!(
-            "phm: {} {code} has nobody in the denominator of `{}`; left out",
+    for c in &comparisons {
+        for code in &c.empty_areas {
+            printer.note(format!(
+                "phm: {} {code} has nobody in the denominator of `{}`; left out",
+                level.as_str(),
+                c.indicator.name
+            ));
+        }
+        say!(
+            "{} by {} at {}:",
+            c.indicator.title,
             level.as_str(),
-            a.indicator
-        ));
-    }
-    say!(
-        "{} by {} at {}:",
-        chosen[0].title,
-        level.as_str(),
-        pipeline.as_of
-    );
-    for r in &c.league {
-        let v = r.value.map_or("suppressed".into(), |v| format!("{v:.2}"));
-        let label = r
-            .significance
-            .map_or(crate::analysis::compare::SUPPRESSED_LABEL, |s| s.as_str());
-        say!("  {:>3}. {} {v} — {label}", r.rank, r.area_code);
+            pipeline.as_of
+        );
+        for r in &c.league {
+            let v = r.value.map_or("suppressed".into(), |v| format!("{v:.2}"));
+            let label = r
+                .significance
+                .map_or(crate::analysis::compare::SUPPRESSED_LABEL, |s| s.as_str());
+            say!("  {:>3}. {} {v} — {label}", r.rank, r.area_code);
+        }
     }
     say!("{}", disclosure.statement());
     say!("Written to {}", a.out.display());

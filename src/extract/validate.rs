@@ -169,7 +169,7 @@ impl fmt::Display for ValidationReport {
         let warnings = self.warnings().count();
         writeln!(
             f,
-            "the extract breaks the contract (extract.md v1): {errors} error(s), {warnings} warning(s)"
+            "the extract breaks the contract (extract.md v1.1): {errors} error(s), {warnings} warning(s)"
         )?;
         for v in &self.violations {
             writeln!(f, "  {v}")?;
@@ -556,7 +556,10 @@ async fn check_activity(
     let Some(date) = contract::date_column(spec.name) else {
         if spec.name == "patients" {
             let sql = "SELECT count(*) FROM patients WHERE birth_date < DATE '1900-01-01'";
-            let n = first_i64(&collect(ctx, spec.name, sql).await?, 0)[0];
+            let n = first_i64(&collect(ctx, spec.name, sql).await?, 0)
+                .first()
+                .copied()
+                .unwrap_or(0);
             if n > 0 {
                 report.push(Violation {
                     severity: Severity::Warning,

@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::common::formulas::{funnel_limit, wilson, Z95};
 use crate::common::*;
 
 const T: &str = "2024-03-31";
-const Z95: f64 = 1.959963984540054;
 
 const LSOAS: [&str; 10] = [
     "E01000001",
@@ -103,15 +103,6 @@ fn close(got: f64, want: f64, what: &str) {
         (got - want).abs() <= 1e-9 * want.abs().max(1.0),
         "{what}: got {got}, want {want}"
     );
-}
-
-/// Wilson score limits (metrics.md §1), written out independently of phm.
-fn wilson(x: f64, n: f64, z: f64) -> (f64, f64) {
-    let root = z * (z * z + 4.0 * x * (1.0 - x / n)).sqrt();
-    (
-        (2.0 * x + z * z - root) / (2.0 * (n + z * z)),
-        (2.0 * x + z * z + root) / (2.0 * (n + z * z)),
-    )
 }
 
 struct Run {
@@ -543,32 +534,6 @@ fn compare(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, String) {
     let (code, stdout, err) = phm(&args);
     assert_eq!(code, 0, "{err}");
     (dir, out, stdout)
-}
-
-/// Proportion funnel limit (metrics.md §6), written out independently.
-fn funnel_limit(p: f64, n: f64, av: f64, high: bool) -> f64 {
-    let q = statrs_free_normal_quantile(p);
-    let a = av * (n / (q * q) + 1.0);
-    let d = 1.0 / (q * q) + 1.0 / n;
-    let s = ((8.0 * a).powi(2)
-        - 64.0 * d * av * (n * (av * (n / (q * q) + 2.0) - 1.0) + q * q * (av - 1.0)))
-        .sqrt();
-    let v = if high {
-        (a + s / 8.0) / d / n
-    } else {
-        (a - s / 8.0) / d / n
-    };
-    v.clamp(0.0, 1.0)
-}
-
-/// Φ⁻¹ at the two funnel probabilities (R: qnorm(0.975), qnorm(0.999)).
-fn statrs_free_normal_quantile(p: f64) -> f64 {
-    if p == 0.975 {
-        1.959963984540054
-    } else {
-        assert_eq!(p, 0.999);
-        3.090232306167813
-    }
 }
 
 #[test]

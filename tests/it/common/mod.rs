@@ -17,6 +17,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 use phm::pipeline::{Pipeline, RunOptions};
 use phm::rules::RuleSet;
 
+pub mod formulas;
+
 pub fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }

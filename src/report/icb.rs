@@ -4,13 +4,16 @@
 use std::path::{Path, PathBuf};
 
 use super::data::ReportData;
+use super::figures::PYRAMID_LABELS;
 use super::html::{cards, esc, page, para, section, table};
+use super::shared::BandSex;
 use super::views::Reader;
 use super::{chart_html, count_text, figures, fmt, footnote, write_csv};
 use crate::analysis::compare;
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::inequalities::{self, AreaType, GroupType};
 use crate::error::{PhmError, Result};
+use crate::proposals::Segment;
 
 /// Columns of `pcn_summary.csv`.
 const SUMMARY_COLUMNS: [&str; 10] = [
@@ -295,7 +298,58 @@ fn need_and_capacity(data: &ReportData, dir: &Path) -> Result<String> {
     for (name, chart, caption) in charts {
         body.push_str(&chart_html(&chart, dir, &[name], caption)?);
     }
+    write_chart_tables(data, dir, &pop, &coh, &need)?;
     Ok(section("Need and capacity", &body))
+}
+
+/// The published counts the need-and-capacity charts draw, as CSVs beside
+/// them (suppressed counts written `suppressed`, as in pcn_summary.csv).
+fn write_chart_tables(
+    data: &ReportData,
+    dir: &Path,
+    pop: &BandSex<Option<i64>>,
+    coh: &BandSex<Option<i64>>,
+    need: &std::collections::BTreeMap<(i32, i32), Option<i64>>,
+) -> Result<()> {
+    let mut rows = Vec::new();
+    for (pcn, counts) in data.segment_rows(Reader::Icb) {
+        for (seg, n) in Segment::ALL.iter().zip(counts) {
+            rows.push(vec![pcn.clone(), seg.name().to_string(), count_text(n)]);
+        }
+    }
+    write_csv(
+        dir,
+        "segments.csv",
+        &rows,
+        &["pcn_code", "segment", "proposed"],
+    )?;
+    let mut rows = Vec::new();
+    for (b, label) in PYRAMID_LABELS.iter().enumerate() {
+        for (s, sex) in ["F", "M"].iter().enumerate() {
+            rows.push(vec![
+                label.to_string(),
+                sex.to_string(),
+                count_text(pop[b][s]),
+                count_text(coh[b][s]),
+            ]);
+        }
+    }
+    write_csv(
+        dir,
+        "pyramid.csv",
+        &rows,
+        &["age_band", "sex", "registered", "proposed"],
+    )?;
+    let rows: Vec<Vec<String>> = need
+        .iter()
+        .map(|((q, score), n)| vec![q.to_string(), score.to_string(), count_text(*n)])
+        .collect();
+    write_csv(
+        dir,
+        "need_scores.csv",
+        &rows,
+        &["imd_quintile", "need_score", "eligible"],
+    )
 }
 
 fn about(data: &ReportData) -> String {

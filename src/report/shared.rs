@@ -115,7 +115,15 @@ impl SharedCounts {
         let mut proposed = BTreeMap::new();
         let mut segment_ids = BTreeMap::new();
         for s in &inputs.proposal.summaries {
-            let id = p.count(s.proposed as i64, false);
+            // Only in this report's summary, so it may be hidden to protect
+            // its segments; high_need bounds it (= proposed + waiting +
+            // excluded, neither of which is published).
+            let id = p.count(s.proposed as i64, true);
+            let area = (AreaType::Pcn, s.pcn_code.clone());
+            let high = fixed(&mut p, tallies, m.high_need, &area, Group::All);
+            let waiting = p.hidden(s.waiting as i64);
+            let excluded = p.hidden(s.excluded as i64);
+            p.relate(high, vec![id, waiting, excluded]);
             if s.waiting > 0 {
                 // Everyone who could be offered was: the cohort is the capacity.
                 p.known(id);

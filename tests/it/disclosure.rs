@@ -13,9 +13,9 @@
 //!    `all` row, quintiles and deciles, PCNs and their ICB, practices and
 //!    their PCN) it narrows every count's range and tries each value a
 //!    suppressed small count could take. None may be left with one value.
-//!    The reader here is stronger than a real one: it is told which
-//!    suppressed counts are small (1–7) and which were suppressed to protect
-//!    them (8 or more), from the exact counts.
+//!    Attacking a count, the reader is told (from the exact counts) that it
+//!    is small, 1 to 7; every other suppressed count it knows only as 1 or
+//!    more, since a small count and one hidden to protect it look alike.
 //! 3. The same count must be published the same in every file.
 //!
 //! The SII, gap and funnel figures are recomputed from the published counts
@@ -29,6 +29,7 @@ use crate::common::*;
 use phm::analysis::indicators::{Indicator, IndicatorConfig, Measure};
 use phm::analysis::tallies::{AreaType, Group, Tallies};
 use phm::pipeline::{Pipeline, RunOptions};
+use phm::proposals::Segment;
 use phm::rules::RuleSet;
 
 /// (indicator, "num"|"den", level, area code, group: "d1".."d10", "q1".."q5", "unknown", "all").
@@ -120,6 +121,53 @@ impl Seen {
         }
     }
 
+    /// The ICB report's own tables (`suppressed` written for a suppressed count).
+    fn read_report_tables(&mut self, icb: &Path) {
+        let key = |table: &str, code: &str, cell: &str| -> Key {
+            (
+                format!("report:{table}"),
+                "num",
+                "pcn".into(),
+                code.to_string(),
+                cell.to_string(),
+            )
+        };
+        let cell = |v: &str| {
+            if v == "suppressed" {
+                String::new()
+            } else {
+                v.to_string()
+            }
+        };
+        for r in csv_maps(&icb.join("pcn_summary.csv")) {
+            for c in ["registered", "eligible", "high_need", "proposed"] {
+                self.put(key("summary", &r["pcn_code"], c), &cell(&r[c]));
+            }
+        }
+        for r in csv_maps(&icb.join("segments.csv")) {
+            self.put(
+                key("segments", &r["pcn_code"], &r["segment"]),
+                &cell(&r["proposed"]),
+            );
+        }
+        for r in csv_maps(&icb.join("pyramid.csv")) {
+            self.put(
+                key("pyramid_registered", &r["age_band"], &r["sex"]),
+                &cell(&r["registered"]),
+            );
+            self.put(
+                key("pyramid_proposed", &r["age_band"], &r["sex"]),
+                &cell(&r["proposed"]),
+            );
+        }
+        for r in csv_maps(&icb.join("need_scores.csv")) {
+            self.put(
+                key("need", &r["imd_quintile"], &r["need_score"]),
+                &cell(&r["eligible"]),
+            );
+        }
+    }
+
     /// A funnel or league file of areas at `level`.
     fn read_areas(&mut self, file: &Path, level: &str) {
         for r in csv_maps(file) {
@@ -142,6 +190,8 @@ impl Seen {
 struct Truth {
     indicators: Vec<Indicator>,
     tallies: Tallies,
+    /// The exact inputs of the report (its proposal, population, scores).
+    report: phm::report::ReportData,
 }
 
 impl Truth {
@@ -156,9 +206,15 @@ impl Truth {
             .unwrap()
             .indicators;
         let tallies = pipeline.tallies(&indicators).await.unwrap();
+        let proposal = pipeline
+            .proposal(&Default::default(), &Default::default())
+            .await
+            .unwrap();
+        let report = pipeline.report_data(proposal).await.unwrap();
         Truth {
             indicators,
             tallies,
+            report,
         }
     }
 
@@ -252,14 +308,14 @@ impl Reader {
         true
     }
 
-    /// The values cell `c` can take, trying each one.
+    /// The values 1 to 7 small count `c` can take, trying each one.
     fn possible(&self, c: usize) -> Vec<i64> {
         let (mut lo, mut hi) = (self.lo.clone(), self.hi.clone());
         assert!(
             Self::narrow(&mut lo, &mut hi, &self.relations),
             "the truth must fit"
         );
-        (lo[c]..=hi[c].min(lo[c] + 7))
+        (lo[c].max(1)..=hi[c].min(7))
             .filter(|&v| {
                 let (mut l, mut h) = (lo.clone(), hi.clone());
                 l[c] = v;
@@ -340,55 +396,225 @@ struct Differencing {
     pinned: Vec<String>,
 }
 
+/// Counts and the sums between them, as one reader's problem.
+#[derive(Default)]
+struct System {
+    keys: Vec<Key>,
+    exact: Vec<i64>,
+    index: BTreeMap<Key, usize>,
+    relations: Vec<(usize, Vec<usize>)>,
+    /// Counts a reader knows exactly from elsewhere.
+    known: BTreeMap<usize, i64>,
+}
+
+impl System {
+    fn id(&mut self, key: Key, exact: i64) -> usize {
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        self.keys.push(key.clone());
+        self.exact.push(exact);
+        self.index.insert(key, self.keys.len() - 1);
+        self.keys.len() - 1
+    }
+
+    /// The reader's ranges from what it saw, then every small count tried.
+    fn attack(self, seen: &Seen, found: &mut Differencing) {
+        let (mut lo, mut hi) = (Vec::new(), Vec::new());
+        let mut small = Vec::new();
+        for (c, k) in self.keys.iter().enumerate() {
+            let exact = self.exact[c];
+            let (mut l, mut h) = match seen.counts.get(k) {
+                // In no output (a total nobody publishes, sexes not drawn): only >= 0.
+                None => (0, OPEN),
+                Some(Some(0)) => (0, 0),
+                Some(Some(v)) => ((v - 2).max(8), v + 2),
+                Some(None) => {
+                    if (1..=7).contains(&exact) {
+                        small.push(c);
+                    } else {
+                        found.protecting += 1;
+                    }
+                    (1, OPEN)
+                }
+            };
+            if let Some(&v) = self.known.get(&c) {
+                (l, h) = (l.max(v), h.min(v));
+            }
+            assert!(
+                l <= exact && exact <= h,
+                "{k:?}: exact {exact} outside the reader's {l}..{h}"
+            );
+            lo.push(l);
+            hi.push(h);
+        }
+        let reader = Reader {
+            lo,
+            hi,
+            relations: self.relations,
+        };
+        for c in small {
+            found.small += 1;
+            let values = reader.possible(c);
+            assert!(values.contains(&self.exact[c]));
+            if values.len() == 1 {
+                found
+                    .pinned
+                    .push(format!("{:?} = {}", self.keys[c], values[0]));
+            }
+        }
+    }
+}
+
 fn attack_by_differencing(seen: &Seen, truth: &Truth) -> Differencing {
     let mut found = Differencing::default();
     for ind in &truth.indicators {
         for side in ["num", "den"] {
-            let mut keys: Vec<Key> = Vec::new();
-            let mut index: BTreeMap<Key, usize> = BTreeMap::new();
+            let mut system = System::default();
             let relations = relations_of(truth, &ind.name, side, &mut |k: Key| {
-                *index.entry(k.clone()).or_insert_with(|| {
-                    keys.push(k);
-                    keys.len() - 1
-                })
+                let exact = truth.exact(&k);
+                system.id(k, exact)
             });
-            let (mut lo, mut hi) = (Vec::new(), Vec::new());
-            let mut small = Vec::new();
-            for (c, k) in keys.iter().enumerate() {
-                let exact = truth.exact(k);
-                let (l, h) = match seen.counts.get(k) {
-                    // Not in any output (an area with nobody): the reader knows nothing.
-                    None => (0, OPEN),
-                    Some(Some(0)) => (0, 0),
-                    Some(Some(v)) => ((v - 2).max(8), v + 2),
-                    Some(None) if (1..=7).contains(&exact) => {
-                        small.push(c);
-                        (1, 7)
-                    }
-                    Some(None) => {
-                        found.protecting += 1;
-                        (8, OPEN)
-                    }
-                };
-                assert!(
-                    l <= exact && exact <= h,
-                    "{k:?}: exact {exact} outside the reader's {l}..{h}"
-                );
-                lo.push(l);
-                hi.push(h);
-            }
-            let reader = Reader { lo, hi, relations };
-            for c in small {
-                found.small += 1;
-                let values = reader.possible(c);
-                assert!(values.contains(&truth.exact(&keys[c])));
-                if values.len() == 1 {
-                    found.pinned.push(format!("{:?} = {}", keys[c], values[0]));
-                }
-            }
+            system.relations = relations;
+            system.attack(seen, &mut found);
         }
     }
+    attack_report_tables(seen, truth, &mut found);
     found
+}
+
+/// The ICB report's own tables: segments add up to each PCN's proposed
+/// cohort (which is its capacity when people are waiting), the pyramid's
+/// cells to the registered population and the cohort (other sexes not
+/// drawn), and each quintile's need scores to its eligible and high-need
+/// counts (the `high_need` indicator's denominator and numerator).
+fn attack_report_tables(seen: &Seen, truth: &Truth, found: &mut Differencing) {
+    let r = &truth.report;
+    let key = |table: &str, code: &str, cell: &str| -> Key {
+        (
+            format!("report:{table}"),
+            "num",
+            "pcn".into(),
+            code.to_string(),
+            cell.to_string(),
+        )
+    };
+    let mut sys = System::default();
+    let segments = phm::report::data::segment_counts(&r.proposal);
+    for s in &r.proposal.summaries {
+        let total = sys.id(key("summary", &s.pcn_code, "proposed"), s.proposed as i64);
+        // high_need = proposed + waiting + excluded; the last two unpublished.
+        let high_id = sys.id(key("summary", &s.pcn_code, "high_need"), s.high_need as i64);
+        let waiting = sys.id(key("hidden", &s.pcn_code, "waiting"), s.waiting as i64);
+        let excluded = sys.id(key("hidden", &s.pcn_code, "excluded"), s.excluded as i64);
+        sys.relations
+            .push((high_id, vec![total, waiting, excluded]));
+        let high = seen
+            .counts
+            .get(&key("summary", &s.pcn_code, "high_need"))
+            .copied()
+            .flatten();
+        if high.is_some_and(|h| h - s.capacity as i64 >= 5) {
+            sys.known.insert(total, s.capacity as i64);
+        }
+        let parts = Segment::ALL
+            .iter()
+            .map(|seg| {
+                let n = segments
+                    .get(&(s.pcn_code.clone(), *seg))
+                    .copied()
+                    .unwrap_or(0);
+                sys.id(key("segments", &s.pcn_code, seg.name()), n)
+            })
+            .collect();
+        sys.relations.push((total, parts));
+    }
+    // Pyramid: all PCNs, registered and proposed, against the PCN totals.
+    let (mut pop, mut other_pop) = ([[0i64; 2]; 10], 0);
+    for c in &r.population {
+        match c.sex.as_str() {
+            "F" => pop[c.age_band.min(9)][0] += c.patients,
+            "M" => pop[c.age_band.min(9)][1] += c.patients,
+            _ => other_pop += c.patients,
+        }
+    }
+    let (mut coh, mut other_coh) = ([[0i64; 2]; 10], 0);
+    for row in r
+        .proposal
+        .rows
+        .iter()
+        .filter(|x| x.status == phm::proposals::Status::Proposed)
+    {
+        let band = ((row.candidate.age.max(0) / 10) as usize).min(9);
+        match row.candidate.sex.as_str() {
+            "F" => coh[band][0] += 1,
+            "M" => coh[band][1] += 1,
+            _ => other_coh += 1,
+        }
+    }
+    let labels = phm::report::figures::PYRAMID_LABELS;
+    for (table, t, other, totals) in [
+        ("pyramid_registered", pop, other_pop, "registered"),
+        ("pyramid_proposed", coh, other_coh, "proposed"),
+    ] {
+        let all: i64 = t.iter().flatten().sum::<i64>() + other;
+        let total = sys.id(key(table, "all", "total"), all);
+        let pcns = r
+            .proposal
+            .summaries
+            .iter()
+            .map(|s| {
+                let exact = if totals == "registered" {
+                    s.registered
+                } else {
+                    s.proposed
+                } as i64;
+                sys.id(key("summary", &s.pcn_code, totals), exact)
+            })
+            .collect();
+        sys.relations.push((total, pcns));
+        let mut parts = vec![sys.id(key(table, "all", "other sexes"), other)];
+        for (b, label) in labels.iter().enumerate() {
+            for (x, sex) in ["F", "M"].iter().enumerate() {
+                parts.push(sys.id(key(table, label, sex), t[b][x]));
+            }
+        }
+        sys.relations.push((total, parts));
+    }
+    // Need scores against the high_need indicator's ICB quintiles.
+    for q in 1..=5u8 {
+        for (side, min_score) in [("den", i32::MIN), ("num", r.high_need_score)] {
+            let mut parts = Vec::new();
+            let mut icb_cells = Vec::new();
+            for icb in truth.tallies.geography.icb_pcns.keys() {
+                let ik: Key = (
+                    "high_need".into(),
+                    side,
+                    "icb".into(),
+                    icb.clone(),
+                    format!("q{q}"),
+                );
+                let exact = truth.exact(&ik);
+                icb_cells.push(sys.id(ik, exact));
+            }
+            let all: i64 = icb_cells.iter().map(|&c| sys.exact[c]).sum();
+            let total = sys.id(key("need", "all", &format!("q{q} {side}")), all);
+            sys.relations.push((total, icb_cells));
+            let mut by_score: BTreeMap<i32, i64> = BTreeMap::new();
+            for c in r
+                .need_scores
+                .iter()
+                .filter(|c| c.imd_quintile == Some(q as i32))
+            {
+                *by_score.entry(c.need_score).or_default() += c.patients;
+            }
+            for (score, n) in by_score.into_iter().filter(|(s, _)| *s >= min_score) {
+                parts.push(sys.id(key("need", &q.to_string(), &score.to_string()), n));
+            }
+            sys.relations.push((total, parts));
+        }
+    }
+    sys.attack(seen, found);
 }
 
 fn f(r: &BTreeMap<String, String>, c: &str) -> Option<f64> {
@@ -670,6 +896,7 @@ async fn attack(extract: &Path, work: &Path) {
     seen.read_inequalities(&o.decile.join("inequalities.csv"));
     seen.read_inequalities(&o.quintile.join("inequalities.csv"));
     seen.read_inequalities(&o.icb.join("inequalities.csv"));
+    seen.read_report_tables(&o.icb);
     for (dir, level) in [(&o.pcn, "pcn"), (&o.practice, "practice")] {
         seen.read_areas(&dir.join("funnel.csv"), level);
         seen.read_areas(&dir.join("league.csv"), level);
@@ -754,14 +981,93 @@ fn the_reader_pins_what_it_should() {
     // over 12, 12, 12 (shown 10 each) and a suppressed 7 → pinned at 7.
     let reader = Reader {
         lo: vec![43, 8, 8, 8, 1],
-        hi: vec![47, 12, 12, 12, 7],
+        hi: vec![47, 12, 12, 12, OPEN],
         relations: vec![(0, vec![1, 2, 3, 4])],
     };
     assert_eq!(reader.possible(4), vec![7]);
     let loose = Reader {
         lo: vec![98, 28, 38, 25, 1],
-        hi: vec![102, 32, 42, 29, 7],
+        hi: vec![102, 32, 42, 29, OPEN],
         relations: vec![(0, vec![1, 2, 3, 4])],
     };
     assert_eq!(loose.possible(4).len(), 7);
+    // With a second suppressed count (1 or more) beside it, the 7 is free.
+    let covered = Reader {
+        lo: vec![43, 8, 8, 1, 1],
+        hi: vec![47, 12, 12, OPEN, OPEN],
+        relations: vec![(0, vec![1, 2, 3, 4])],
+    };
+    assert_eq!(covered.possible(4).len(), 7);
+}
+
+// The report's own tables need secondary suppression too: a PCN of 17
+// proposed (shown 15) in segments of 8, 8 and 1. Shown 10, 10 and
+// suppressed, a reader has the 1: 13..17 − 8..12 − 8..12 ≤ 1.
+#[test]
+fn the_report_hides_a_segment_that_its_total_would_give_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = dir.path().join("extract");
+    let mut x = Extract::default().with_default_imd();
+    let t = "2024-03-31";
+    let (lonely, social, carer, frail, mental) = (
+        code("loneliness"),
+        code("social_needs"),
+        code("carer"),
+        code("frailty"),
+        code("depression"),
+    );
+    for id in 1..=17i64 {
+        x.patients.push(Patient::new(id));
+        match id {
+            // hfu_social: 5 A&E attendances (hfu_ae 3) and lonely (3).
+            1..=8 => {
+                x.events.push((id, lonely, "2024-01-01", None));
+                for d in [
+                    "2023-06-01",
+                    "2023-07-01",
+                    "2023-08-01",
+                    "2023-09-01",
+                    "2023-10-01",
+                ] {
+                    x.ae.push((id, d));
+                }
+            }
+            // lonely_isolated: lonely 3 + social needs 2 + carer 1.
+            9..=16 => {
+                for c in [lonely, social, carer] {
+                    x.events.push((id, c, "2024-01-01", None));
+                }
+            }
+            // frailty: frailty 2 + social needs 2 + mental health 2.
+            _ => {
+                for c in [frail, social, mental] {
+                    x.events.push((id, c, "2024-01-01", None));
+                }
+            }
+        }
+    }
+    x.write(&ex);
+    let out = dir.path().join("report");
+    let (code, _, err) = phm(&[
+        "report",
+        "--quiet",
+        "--extract",
+        p(&ex),
+        "--as-of",
+        t,
+        "--out",
+        p(&out),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let rows = csv_maps(&out.join("icb/segments.csv"));
+    let shown = |seg: &str| rows.iter().find(|r| r["segment"] == seg).unwrap()["proposed"].clone();
+    let summary = csv_maps(&out.join("icb/pcn_summary.csv"));
+    assert_eq!(summary[0]["proposed"], "15", "17 proposed, shown 15");
+    assert_eq!(shown("frailty"), "suppressed");
+    let (a, b) = (shown("hfu_social"), shown("lonely_isolated"));
+    assert!(
+        a == "suppressed" || b == "suppressed",
+        "with both 8s shown as 10 the frailty 1 follows from 15: {a}, {b}"
+    );
+    assert!(a == "10" || b == "10", "one more count is enough: {a}, {b}");
 }

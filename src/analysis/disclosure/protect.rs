@@ -3,14 +3,16 @@
 //! three of its four groups show 10, the fourth (suppressed) is at least
 //! 43 − 3 × 12 = 7, so it is exactly 7. This module plays that reader: it
 //! knows what each published count allows (0 exactly; c ≥ 10 means c − 2 to
-//! c + 2, and at least 8; suppressed means 1 to 7 for a small count, and at
-//! least 8 for a count hidden here), every `total = sum of parts` relation
-//! between them, and values it knows from elsewhere (a PCN that has people
-//! waiting proposed exactly its capacity). It narrows every count's range by
-//! propagating the relations, then tries each value a small count could take
-//! and keeps those that stay consistent. While some suppressed small count is
-//! left with one possible value, one more published count in its relations is
-//! suppressed (the smallest, preferring parts over totals), and it tries again.
+//! c + 2, and at least 8; a suppressed count is at least 1), every `total =
+//! sum of parts` relation between them, and values it knows from elsewhere
+//! (a PCN that has people waiting proposed exactly its capacity). Attacking
+//! one suppressed count, the reader is also told that this one is small (1
+//! to 7), but not which of the others are. It narrows every count's range by
+//! propagating the relations, then tries each value 1 to 7 and keeps those
+//! that stay consistent. While some small count is left with one possible
+//! value, one more published count near it is suppressed (one that alone
+//! frees it if there is one, else the smallest; parts before totals), and
+//! it tries again.
 //!
 //! The relations are phm's own outputs' (groups and `all`, quintiles and
 //! deciles, PCNs and the ICB, practices and their PCN, segments and the
@@ -161,8 +163,8 @@ impl Protector {
         let (lo, hi) = match c.state {
             State::Published(0) => (0, 0),
             State::Published(v) => ((v - 2).max(8), v + 2),
-            State::Small => (1, 7),
-            State::Secondary => (8, UNBOUNDED),
+            // A reader cannot tell a small count from one hidden to protect it.
+            State::Small | State::Secondary => (1, UNBOUNDED),
             State::Hidden => (0, UNBOUNDED),
         };
         match c.known {
@@ -207,11 +209,12 @@ impl Protector {
         Some(b)
     }
 
-    /// True when a reader can tell the exact value of suppressed small count `id`.
+    /// True when a reader told that suppressed count `id` is small (1 to 7)
+    /// can tell its exact value.
     fn pinned(&self, id: CellId, base: &[(i64, i64)]) -> bool {
-        let (lo, hi) = base[id];
+        let (lo, hi) = (base[id].0.max(1), base[id].1.min(super::SUPPRESS_MAX));
         let mut fits = 0;
-        for v in lo..=hi.min(lo + 7) {
+        for v in lo..=hi {
             if self.bounds(Some((id, v))).is_some() {
                 fits += 1;
                 if fits > 1 {
@@ -249,14 +252,14 @@ impl Protector {
     }
 
     /// The published count to suppress so that `id` is no longer pinned:
-    /// the nearest movable one through the relations, the smallest first,
-    /// parts before totals.
-    fn cover_for(&self, id: CellId) -> Option<CellId> {
+    /// among the nearest movable ones through the relations, one that alone
+    /// frees it (the smallest such), else the smallest; parts before totals.
+    fn cover_for(&mut self, id: CellId) -> Option<CellId> {
         let mut seen = vec![false; self.cells.len()];
         let mut frontier = vec![id];
         seen[id] = true;
         while !frontier.is_empty() {
-            let mut best: Option<(i64, bool, CellId)> = None;
+            let mut candidates: Vec<(i64, bool, CellId)> = Vec::new();
             let mut next = Vec::new();
             for &c in &frontier {
                 for &r in &self.member[c] {
@@ -271,16 +274,25 @@ impl Protector {
                         let cell = &self.cells[other];
                         if let State::Published(v) = cell.state {
                             if v > 0 && cell.movable && cell.known.is_none() {
-                                let key = (v, is_total, other);
-                                if best.is_none_or(|b| key < b) {
-                                    best = Some(key);
-                                }
+                                candidates.push((v, is_total, other));
                             }
                         }
                     }
                 }
             }
-            if let Some((_, _, c)) = best {
+            candidates.sort();
+            for &(_, _, c) in &candidates {
+                let was = self.cells[c].state;
+                self.cells[c].state = State::Secondary;
+                let freed = self
+                    .bounds(None)
+                    .is_some_and(|base| !self.pinned(id, &base));
+                self.cells[c].state = was;
+                if freed {
+                    return Some(c);
+                }
+            }
+            if let Some(&(_, _, c)) = candidates.first() {
                 return Some(c);
             }
             frontier = next;

@@ -8,7 +8,7 @@
 //! parser makes (a clear error naming the file, or a result that keeps the
 //! rules). `cargo test` runs each with its default number of cases;
 //! `scripts/fuzz.sh` runs them with many more. A failing input proptest finds
-//! is shrunk and saved beside this file in `tests/fuzz.proptest-regressions`, which is
+//! is shrunk and saved beside this file in `tests/it/fuzz.proptest-regressions`, which is
 //! committed, so it is replayed first on every later run.
 
 use std::path::{Path, PathBuf};

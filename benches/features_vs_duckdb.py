@@ -32,9 +32,6 @@ import sys
 import tempfile
 import time
 
-RULE_FILES = ["registered", "coded_history", "activity", "core20plus",
-              "clinical_areas", "hfu", "social_prescribing", "features"]
-
 
 def months_before(d, months):
     y, m = divmod(d.year * 12 + (d.month - 1) - months, 12)
@@ -97,11 +94,13 @@ def run_duckdb(extract, rules_dir, as_of, out, threads):
     con.execute("CREATE TABLE codelists (codelist VARCHAR, code BIGINT)")
     con.executemany("INSERT INTO codelists VALUES (?, ?)", rows)
     params = parameters(rules_dir, as_of)
-    for name in RULE_FILES:
+    # The rule views in the order queries/views.toml gives, as phm runs them.
+    for name in load_toml(os.path.join(rules_dir, "views.toml"))["order"]:
         with open(os.path.join(rules_dir, "sql", f"{name}.sql")) as fh:
             sql = bind(fh.read(), params)
         con.execute(f"CREATE VIEW {name} AS {sql}")
-    con.execute(f"COPY (SELECT * FROM features) TO '{out}' (FORMAT PARQUET)")
+    # rules.md §5: the features table is written in patient_id order.
+    con.execute(f"COPY (SELECT * FROM features ORDER BY patient_id) TO '{out}' (FORMAT PARQUET)")
     con.close()
 
 

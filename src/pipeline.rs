@@ -235,7 +235,7 @@ async fn require_registered_population(
 async fn check_features_contract(ctx: &SessionContext, rules: &RuleSet) -> Result<()> {
     let file = format!("{}/sql/features.sql", rules.origin);
     let df = ctx
-        .table("features_unscored")
+        .table(crate::rules::views::UNSCORED_FEATURES)
         .await
         .map_err(|source| RulesError::Sql {
             file: file.clone(),
@@ -253,6 +253,10 @@ impl Pipeline {
             return Ok(());
         }
         self.register_scored_features().await?;
+        let params = self.rules.config()?.parameters(self.as_of)?;
+        crate::proposals::segments::Segments::load(&self.rules)?
+            .register(&self.ctx, &self.rules.origin, &params)
+            .await?;
         self.features_registered.store(true, Ordering::Release);
         Ok(())
     }
@@ -316,7 +320,7 @@ impl Pipeline {
         );
         Ok(ReportData {
             as_of: self.as_of,
-            activity_months: rules.windows.activity,
+            activity_months: rules.activity_months(),
             proposal,
             indicators,
             tallies,

@@ -1,10 +1,9 @@
--- The high-need patients phm ranks into proposals, with what the segments
--- and the clinical lead's list need.
+-- The high-need patients phm ranks into proposals, with their segment (the
+-- view `segments`, from segments.toml) and what the clinical lead's list shows.
 SELECT
-    pcn_code, patient_id, practice_code, need_score, need_reasons,
-    hfu, lonely, social_needs, mental_health, frailty, core20, ltc_count,
-    plus_ethnic_minority, plus_inclusion_health, plus_learning_disability,
-    age, sex, imd_decile
-FROM features
-WHERE high_need
-ORDER BY pcn_code, patient_id
+    f.pcn_code, f.patient_id, f.practice_code, f.need_score, f.need_reasons,
+    s.segment, f.age, f.sex, f.imd_decile
+FROM features f
+JOIN segments s ON s.patient_id = f.patient_id
+WHERE f.high_need
+ORDER BY f.pcn_code, f.patient_id

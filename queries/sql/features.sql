@@ -1,6 +1,8 @@
 -- The patient features table (rules.md §2): one row per patient registered at
--- T, exactly these columns in this order. need_score, need_reasons and
--- high_need are added from scoring.toml by phm after this query.
+-- T, exactly these columns in this order (phm checks them when it opens the
+-- rules). need_score, need_reasons and high_need are added from scoring.toml
+-- by phm after this query, and phm orders the rows by patient_id: no ORDER BY
+-- is needed here.
 SELECT
     patient_id, practice_code, pcn_code, icb_code, sex, ethnicity,
     age, imd_decile, imd_quintile,
@@ -14,4 +16,3 @@ SELECT
     (hfu_ae OR hfu_adm OR hfu_gp) AS hfu,
     sp_referred_12m, sp_declined_6m, eligible
 FROM social_prescribing
-ORDER BY patient_id

@@ -19,15 +19,14 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::runtime::SpawnedTask;
-use datafusion::dataframe::DataFrame;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit, MemoryReservation};
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::{Expr, LogicalPlan, SortExpr};
 use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 
 use crate::error::{PhmError, Result};
 use crate::pipeline::Pipeline;
+use crate::rules::views::UNSCORED_FEATURES;
 use key_order::KeyOrdered;
 use scoring::ScoringConfig;
 
@@ -44,9 +43,16 @@ struct HeldFeatures {
 const ORDERED_WRITE_ROWS: usize = 64 * 1024;
 
 impl Pipeline {
-    /// The scored features as a stream of batches, sorted by patient_id.
+    /// The scored features as a stream of batches, sorted by patient_id
+    /// (rules.md §5) by DataFusion's sort, which spills as it needs.
     pub async fn features_stream(&self) -> Result<(SchemaRef, ScoredStream)> {
-        let df = self.ctx.table("features_unscored").await?;
+        let df = self
+            .ctx
+            .table(UNSCORED_FEATURES)
+            .await?
+            .sort(vec![
+                datafusion::prelude::col("patient_id").sort(true, false)
+            ])?;
         let base = df.schema().as_arrow().clone();
         let schema = scoring::scored_schema(&base);
         let stream = df.execute_stream().await?;
@@ -117,37 +123,19 @@ impl Pipeline {
 }
 
 impl Pipeline {
-    /// The features plan without its last step, when that step is exactly
-    /// `ORDER BY patient_id` (ascending, no LIMIT), as in the default
-    /// features.sql. Any other ending (an analyst's edited order, a LIMIT,
-    /// none) returns None and runs as written.
-    async fn features_plan_in_any_order(&self) -> Result<Option<LogicalPlan>> {
-        let provider = self.ctx.table_provider("features_unscored").await?;
-        let Some(plan) = provider.get_logical_plan() else {
-            return Ok(None);
-        };
-        let LogicalPlan::Sort(sort) = plan.as_ref() else {
-            return Ok(None);
-        };
-        let by_patient = |e: &[SortExpr]| matches!(e, [SortExpr { expr: Expr::Column(c), asc: true, .. }] if c.name == "patient_id");
-        Ok((sort.fetch.is_none() && by_patient(&sort.expr)).then(|| sort.input.as_ref().clone()))
-    }
-
-    /// Runs the features plan without its final sort, scoring each
-    /// partition's batches in that partition's task, and holds the scored
-    /// batches in memory, reserved from the session's pool. None (and
-    /// everything released) when the plan does not end in `ORDER BY
-    /// patient_id`, when the run is on a cluster, when the batches would take
-    /// more than half the pool, or when a patient_id is null: the caller then
-    /// runs the plan as written, with DataFusion's sort.
+    /// Runs the features plan, scoring each partition's batches in that
+    /// partition's task, and holds the scored batches in memory, reserved
+    /// from the session's pool, with their order by patient_id. None (and
+    /// everything released) when the run is on a cluster, when the batches
+    /// would take more than half the pool, or when a patient_id is null: the
+    /// caller then orders with DataFusion's (spilling) sort.
     async fn features_in_memory(&self) -> Result<Option<HeldFeatures>> {
-        if !self.local {
+        // PHM_ORDER_IN_ENGINE=1 takes DataFusion's sort instead (the
+        // determinism test and benchmarks compare the two).
+        if !self.local || std::env::var_os("PHM_ORDER_IN_ENGINE").is_some_and(|v| v == "1") {
             return Ok(None);
         }
-        let Some(plan) = self.features_plan_in_any_order().await? else {
-            return Ok(None);
-        };
-        let df = DataFrame::new(self.ctx.state(), plan);
+        let df = self.ctx.table(UNSCORED_FEATURES).await?;
         let schema = scoring::scored_schema(df.schema().as_arrow());
         let key = match schema.index_of("patient_id") {
             Ok(k) if schema.field(k).data_type() == &DataType::Int64 => k,

@@ -1,7 +1,10 @@
-//! Unmet-need score and reasons per patient (rules.md §3), from the points in
-//! `queries/scoring.toml`. Works on the features batches only, never the raw
-//! extract, so the score can be re-run on a features file an analyst has
-//! edited — and stays local when the heavy SQL runs on a cluster.
+//! Unmet-need score and reasons per patient (rules.md §3), from the table of
+//! components in `queries/scoring.toml`: each scores its points when its
+//! features column is true (Boolean) or at least a count (integer), and the
+//! same table gives the order of `need_reasons`. Works on the features
+//! batches only, never the raw extract, so the score can be re-run on a
+//! features file an analyst has edited — and stays local when the heavy SQL
+//! runs on a cluster.
 
 use std::sync::Arc;
 
@@ -10,33 +13,20 @@ use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef
 use datafusion::arrow::record_batch::RecordBatch;
 use serde::Deserialize;
 
+use super::contract;
 use crate::rules::RulesError;
 
-/// Points per component, in the order of rules.md §3 (and of `need_reasons`).
+/// One scored component: `name+points` in need_reasons when it scores.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Points {
-    pub core20: i32,
-    pub plus_ethnic_minority: i32,
-    pub plus_inclusion_health: i32,
-    pub plus_learning_disability: i32,
-    pub lonely: i32,
-    pub social_needs: i32,
-    pub mental_health: i32,
-    pub frailty: i32,
-    pub carer: i32,
-    pub ltc2: i32,
-    pub ltc4: i32,
-    pub hfu_ae: i32,
-    pub hfu_adm: i32,
-    pub hfu_gp: i32,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Multimorbidity {
-    pub ltc2_min: i32,
-    pub ltc4_min: i32,
+pub struct Component {
+    pub name: String,
+    /// A features column (rules.md §2).
+    pub column: String,
+    /// For a count column: scores when the count is at least this.
+    #[serde(default)]
+    pub at_least: Option<i32>,
+    pub points: i32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -49,27 +39,13 @@ pub struct NeedThreshold {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ScoringConfig {
-    pub points: Points,
-    pub multimorbidity: Multimorbidity,
+    #[serde(rename = "component")]
+    pub components: Vec<Component>,
     pub need: NeedThreshold,
 }
 
-/// The boolean feature columns that score directly, in reasons order; `ltc2`
-/// and `ltc4` sit between `carer` and `hfu_ae`.
-const FLAGS_BEFORE_LTC: [&str; 9] = [
-    "core20",
-    "plus_ethnic_minority",
-    "plus_inclusion_health",
-    "plus_learning_disability",
-    "lonely",
-    "social_needs",
-    "mental_health",
-    "frailty",
-    "carer",
-];
-const FLAGS_AFTER_LTC: [&str; 3] = ["hfu_ae", "hfu_adm", "hfu_gp"];
-
 impl ScoringConfig {
+    /// Parses and checks the file; `origin` names it in messages.
     pub fn parse(origin: &str, text: &str) -> Result<Self, RulesError> {
         let c: ScoringConfig = toml::from_str(text).map_err(|e| RulesError::Config {
             file: origin.to_string(),
@@ -81,19 +57,41 @@ impl ScoringConfig {
                 message: m,
             })
         };
-        for (name, p) in c.components() {
-            if !(0..=100).contains(&p) {
-                return bad(format!("`points.{name}` must be from 0 to 100, found {p}"));
+        let mut names = std::collections::BTreeSet::new();
+        for comp in &c.components {
+            let at = |m: &str| format!("component `{}`: {m}", comp.name);
+            if !crate::output::names::is_plain(&comp.name) || !names.insert(&comp.name) {
+                return bad(at("the name must be unique letters, digits and _"));
             }
-        }
-        let m = &c.multimorbidity;
-        if !(1..=14).contains(&m.ltc2_min)
-            || !(1..=14).contains(&m.ltc4_min)
-            || m.ltc4_min < m.ltc2_min
-        {
-            return bad(
-                "`multimorbidity` thresholds must be 1–14 with ltc4_min >= ltc2_min".into(),
-            );
+            if !(0..=100).contains(&comp.points) {
+                return bad(at(&format!(
+                    "points must be from 0 to 100, found {}",
+                    comp.points
+                )));
+            }
+            match contract::unscored().iter().find(|(n, _)| *n == comp.column) {
+                None => {
+                    return bad(at(&format!(
+                        "`{}` is not a features column (rules.md §2)",
+                        comp.column
+                    )))
+                }
+                Some((_, DataType::Boolean)) if comp.at_least.is_some() => {
+                    return bad(at(
+                        "`at_least` is for count columns; a Boolean column scores when true",
+                    ))
+                }
+                Some((_, DataType::Int32)) if comp.at_least.is_none() => {
+                    return bad(at("a count column needs `at_least`"))
+                }
+                Some((_, DataType::Boolean | DataType::Int32)) => {}
+                Some((_, t)) => {
+                    return bad(at(&format!(
+                        "column `{}` is {t}; components score Boolean or count columns",
+                        comp.column
+                    )))
+                }
+            }
         }
         if !(0..=1000).contains(&c.need.high_need_score) {
             return bad("`need.high_need_score` must be from 0 to 1000".into());
@@ -102,24 +100,8 @@ impl ScoringConfig {
     }
 
     /// (name, points) in reasons order.
-    pub fn components(&self) -> [(&'static str, i32); 14] {
-        let p = &self.points;
-        [
-            ("core20", p.core20),
-            ("plus_ethnic_minority", p.plus_ethnic_minority),
-            ("plus_inclusion_health", p.plus_inclusion_health),
-            ("plus_learning_disability", p.plus_learning_disability),
-            ("lonely", p.lonely),
-            ("social_needs", p.social_needs),
-            ("mental_health", p.mental_health),
-            ("frailty", p.frailty),
-            ("carer", p.carer),
-            ("ltc2", p.ltc2),
-            ("ltc4", p.ltc4),
-            ("hfu_ae", p.hfu_ae),
-            ("hfu_adm", p.hfu_adm),
-            ("hfu_gp", p.hfu_gp),
-        ]
+    pub fn components(&self) -> impl Iterator<Item = (&str, i32)> {
+        self.components.iter().map(|c| (c.name.as_str(), c.points))
     }
 }
 
@@ -136,16 +118,26 @@ pub fn scored_schema(features: &Schema) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-fn bool_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a BooleanArray, RulesError> {
-    batch
-        .column_by_name(name)
-        .and_then(|c| c.as_boolean_opt())
-        .ok_or_else(|| RulesError::Config {
-            file: "features".into(),
-            message: format!(
-                "the features query must return a Boolean column `{name}` for scoring"
-            ),
-        })
+/// A component's column in a batch, ready to test row by row.
+enum Scores<'a> {
+    When(&'a BooleanArray),
+    AtLeast(&'a Int32Array, i32),
+}
+
+impl Scores<'_> {
+    fn on(&self, row: usize) -> bool {
+        match self {
+            Scores::When(a) => a.is_valid(row) && a.value(row),
+            Scores::AtLeast(a, min) => a.is_valid(row) && a.value(row) >= *min,
+        }
+    }
+}
+
+fn missing(name: &str, wanted: &str) -> RulesError {
+    RulesError::Config {
+        file: "features".into(),
+        message: format!("the features query must return {wanted} column `{name}` for scoring"),
+    }
 }
 
 /// Appends `need_score`, `need_reasons` and `high_need` to a features batch.
@@ -154,36 +146,40 @@ pub fn score_batch(
     batch: &RecordBatch,
     schema: &SchemaRef,
 ) -> Result<RecordBatch, RulesError> {
-    let before: Vec<&BooleanArray> = FLAGS_BEFORE_LTC
+    let column = |name: &str| batch.column_by_name(name);
+    let inputs: Vec<(Scores, &str, i32)> = config
+        .components
         .iter()
-        .map(|n| bool_column(batch, n))
-        .collect::<Result<_, _>>()?;
-    let after: Vec<&BooleanArray> = FLAGS_AFTER_LTC
-        .iter()
-        .map(|n| bool_column(batch, n))
-        .collect::<Result<_, _>>()?;
-    let eligible = bool_column(batch, "eligible")?;
-    let ltc = batch
-        .column_by_name("ltc_count")
-        .and_then(|c| c.as_primitive_opt::<Int32Type>())
-        .ok_or_else(|| RulesError::Config {
-            file: "features".into(),
-            message: "the features query must return an Int32 column `ltc_count`".into(),
-        })?;
-    let comps = config.components();
-    let m = &config.multimorbidity;
+        .map(|c| {
+            let scores = match c.at_least {
+                None => Scores::When(
+                    column(&c.column)
+                        .and_then(|a| a.as_boolean_opt())
+                        .ok_or_else(|| missing(&c.column, "a Boolean"))?,
+                ),
+                Some(min) => Scores::AtLeast(
+                    column(&c.column)
+                        .and_then(|a| a.as_primitive_opt::<Int32Type>())
+                        .ok_or_else(|| missing(&c.column, "an Int32"))?,
+                    min,
+                ),
+            };
+            Ok((scores, c.name.as_str(), c.points))
+        })
+        .collect::<Result<_, RulesError>>()?;
+    let eligible = column("eligible")
+        .and_then(|a| a.as_boolean_opt())
+        .ok_or_else(|| missing("eligible", "a Boolean"))?;
     let n = batch.num_rows();
     let mut scores = Vec::with_capacity(n);
     let mut high = Vec::with_capacity(n);
     let mut reasons = StringBuilder::with_capacity(n, n * 12);
     let mut text = String::new();
     for row in 0..n {
-        let truth = |a: &BooleanArray| a.is_valid(row) && a.value(row);
-        let ltc_count = if ltc.is_valid(row) { ltc.value(row) } else { 0 };
         let mut score = 0;
         text.clear();
-        let mut add = |name: &str, points: i32, on: bool, text: &mut String| {
-            if on && points != 0 {
+        for (input, name, points) in &inputs {
+            if *points != 0 && input.on(row) {
                 if !text.is_empty() {
                     text.push_str("; ");
                 }
@@ -192,18 +188,12 @@ pub fn score_batch(
                 text.push_str(&points.to_string());
                 score += points;
             }
-        };
-        for (i, a) in before.iter().enumerate() {
-            add(comps[i].0, comps[i].1, truth(a), &mut text);
-        }
-        add("ltc2", comps[9].1, ltc_count >= m.ltc2_min, &mut text);
-        add("ltc4", comps[10].1, ltc_count >= m.ltc4_min, &mut text);
-        for (i, a) in after.iter().enumerate() {
-            add(comps[11 + i].0, comps[11 + i].1, truth(a), &mut text);
         }
         scores.push(score);
         reasons.append_value(&text);
-        high.push(truth(eligible) && score >= config.need.high_need_score);
+        high.push(
+            eligible.is_valid(row) && eligible.value(row) && score >= config.need.high_need_score,
+        );
     }
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     columns.push(Arc::new(Int32Array::from(scores)));
@@ -212,7 +202,8 @@ pub fn score_batch(
     RecordBatch::try_new(schema.clone(), columns).map_err(|e| RulesError::Engine(e.into()))
 }
 
-/// Every flag column scoring reads (tests build unscored batches from it).
+/// Every flag column the default scoring reads, written out by hand from
+/// rules.md §3 (tests build unscored batches from it).
 #[cfg(test)]
 pub(crate) const INPUT_FLAGS: [&str; 13] = [
     "core20",
@@ -244,6 +235,10 @@ mod tests {
 
     /// One patient with the given flags true and `ltc` conditions; returns (score, reasons, high_need).
     fn score(on: &[&str], ltc: i32) -> (i32, String, bool) {
+        score_with(&config(), on, ltc)
+    }
+
+    fn score_with(config: &ScoringConfig, on: &[&str], ltc: i32) -> (i32, String, bool) {
         let mut fields = Vec::new();
         let mut cols: Vec<ArrayRef> = Vec::new();
         for f in FLAGS {
@@ -254,7 +249,7 @@ mod tests {
         cols.push(Arc::new(Int32Array::from(vec![ltc])));
         let schema = Schema::new(fields);
         let batch = RecordBatch::try_new(Arc::new(schema.clone()), cols).unwrap();
-        let scored = score_batch(&config(), &batch, &scored_schema(&schema)).unwrap();
+        let scored = score_batch(config, &batch, &scored_schema(&schema)).unwrap();
         let n = scored.num_columns();
         let s = scored.column(n - 3).as_primitive::<Int32Type>().value(0);
         let r = scored.column(n - 2).as_string::<i32>().value(0).to_string();
@@ -312,6 +307,45 @@ mod tests {
     }
 
     #[test]
+    fn a_new_component_is_a_new_block() {
+        // Scoring smi (a features column the defaults do not score) and 3+
+        // A&E attendances needs only two more blocks in scoring.toml.
+        let text = format!(
+            "{}\n[[component]]\nname = \"smi\"\ncolumn = \"smi\"\npoints = 2\n",
+            include_str!("../../queries/scoring.toml").replace("[need]", "[[component]]\nname = \"ae3\"\ncolumn = \"ae_12m\"\nat_least = 3\npoints = 1\n\n[need]")
+        );
+        let c = ScoringConfig::parse("s", &text).unwrap();
+        assert_eq!(c.components.last().unwrap().name, "smi");
+        let schema = Schema::new(vec![
+            Field::new("smi", DataType::Boolean, false),
+            Field::new("ae_12m", DataType::Int32, false),
+            Field::new("eligible", DataType::Boolean, false),
+        ]);
+        let only: ScoringConfig = ScoringConfig {
+            components: c
+                .components
+                .iter()
+                .filter(|x| x.name == "smi" || x.name == "ae3")
+                .cloned()
+                .collect(),
+            need: c.need.clone(),
+        };
+        let batch = RecordBatch::try_new(
+            Arc::new(schema.clone()),
+            vec![
+                Arc::new(BooleanArray::from(vec![true, false])),
+                Arc::new(Int32Array::from(vec![3, 2])),
+                Arc::new(BooleanArray::from(vec![true, true])),
+            ],
+        )
+        .unwrap();
+        let scored = score_batch(&only, &batch, &scored_schema(&schema)).unwrap();
+        let reasons = scored.column(4).as_string::<i32>();
+        assert_eq!(reasons.value(0), "ae3+1; smi+2");
+        assert_eq!(reasons.value(1), "");
+    }
+
+    #[test]
     fn high_need_needs_eligibility_and_the_threshold() {
         // lonely 3 + social 2 = 5: below 6. + carer = 6: high need when eligible.
         assert!(!score(&["lonely", "social_needs", "eligible"], 0).2);
@@ -325,9 +359,18 @@ mod tests {
     #[test]
     fn zero_points_never_appear_in_reasons_and_bad_config_is_an_error() {
         let mut c = config();
-        c.points.carer = 0;
-        let text = include_str!("../../queries/scoring.toml").replace("carer = 1", "carer = 0");
+        c.components
+            .iter_mut()
+            .find(|c| c.name == "carer")
+            .unwrap()
+            .points = 0;
+        let text = include_str!("../../queries/scoring.toml").replace(
+            "name = \"carer\"\ncolumn = \"carer\"\npoints = 1",
+            "name = \"carer\"\ncolumn = \"carer\"\npoints = 0",
+        );
         assert_eq!(ScoringConfig::parse("s", &text).unwrap(), c);
+        let (s, r, _) = score_with(&c, &["carer", "lonely", "eligible"], 0);
+        assert_eq!((s, r.as_str()), (3, "lonely+3"));
         let unknown = format!(
             "{}\n[extra]\nx = 1\n",
             include_str!("../../queries/scoring.toml")
@@ -337,7 +380,32 @@ mod tests {
             .to_string()
             .contains("extra"));
         let negative =
-            include_str!("../../queries/scoring.toml").replace("core20 = 2", "core20 = -2");
+            include_str!("../../queries/scoring.toml").replacen("points = 2", "points = -2", 1);
         assert!(ScoringConfig::parse("s", &negative).is_err());
+        for (from, to, says) in [
+            (
+                "column = \"lonely\"",
+                "column = \"lonley\"",
+                "not a features column",
+            ),
+            (
+                "column = \"carer\"",
+                "column = \"carer\"\nat_least = 1",
+                "at_least",
+            ),
+            ("at_least = 2\n", "", "needs `at_least`"),
+            (
+                "column = \"frailty\"",
+                "column = \"need_reasons\"",
+                "not a features column",
+            ),
+            ("name = \"hfu_gp\"", "name = \"hfu_ae\"", "unique"),
+        ] {
+            let text = include_str!("../../queries/scoring.toml").replacen(from, to, 1);
+            let e = ScoringConfig::parse("s.toml", &text)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("s.toml") && e.contains(says), "{from}: {e}");
+        }
     }
 }

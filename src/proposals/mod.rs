@@ -6,46 +6,15 @@
 pub mod capacity;
 pub mod review;
 pub mod run;
+pub mod segments;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use capacity::PcnCapacityInput;
 
-/// The six segments, in the order they are checked (rules.md §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum Segment {
-    HfuSocial,
-    LonelyIsolated,
-    Frailty,
-    Core20Multimorbid,
-    PlusGroups,
-    OtherHighNeed,
-}
-
-impl Segment {
-    pub const ALL: [Segment; 6] = [
-        Segment::HfuSocial,
-        Segment::LonelyIsolated,
-        Segment::Frailty,
-        Segment::Core20Multimorbid,
-        Segment::PlusGroups,
-        Segment::OtherHighNeed,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Segment::HfuSocial => "hfu_social",
-            Segment::LonelyIsolated => "lonely_isolated",
-            Segment::Frailty => "frailty",
-            Segment::Core20Multimorbid => "core20_multimorbid",
-            Segment::PlusGroups => "plus_groups",
-            Segment::OtherHighNeed => "other_high_need",
-        }
-    }
-}
-
-/// A high-need patient, with the features the segments and lists need.
+/// A high-need patient, with its segment (segments.toml, first match) and
+/// what the clinical lead's list shows.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Candidate {
     pub pcn_code: String,
@@ -53,37 +22,10 @@ pub struct Candidate {
     pub practice_code: String,
     pub need_score: i32,
     pub need_reasons: String,
-    pub hfu: bool,
-    pub lonely: bool,
-    pub social_needs: bool,
-    pub mental_health: bool,
-    pub frailty: bool,
-    pub core20: bool,
-    pub ltc_count: i32,
-    pub plus_ethnic_minority: bool,
-    pub plus_inclusion_health: bool,
-    pub plus_learning_disability: bool,
+    pub segment: String,
     pub age: i32,
     pub sex: String,
     pub imd_decile: Option<i32>,
-}
-
-/// The first segment that matches (rules.md §4). `multimorbid_min` is the
-/// LTC count of "multimorbid" (2 by default, scoring.toml's `ltc2_min`).
-pub fn segment(c: &Candidate, multimorbid_min: i32) -> Segment {
-    if c.hfu && (c.lonely || c.social_needs || c.mental_health) {
-        Segment::HfuSocial
-    } else if c.lonely {
-        Segment::LonelyIsolated
-    } else if c.frailty {
-        Segment::Frailty
-    } else if c.core20 && c.ltc_count >= multimorbid_min {
-        Segment::Core20Multimorbid
-    } else if c.plus_ethnic_minority || c.plus_inclusion_health || c.plus_learning_disability {
-        Segment::PlusGroups
-    } else {
-        Segment::OtherHighNeed
-    }
 }
 
 /// Whether a ranked patient is offered in this period or waits.
@@ -106,18 +48,13 @@ impl Status {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProposalRow {
     pub candidate: Candidate,
-    pub segment: Segment,
     pub rank: u32,
     pub status: Status,
 }
 
 /// Ranks one PCN's high-need patients (need_score descending, then
 /// patient_id ascending) and proposes the first `capacity`.
-pub fn rank_pcn(
-    mut candidates: Vec<Candidate>,
-    capacity: u64,
-    multimorbid_min: i32,
-) -> Vec<ProposalRow> {
+pub fn rank_pcn(mut candidates: Vec<Candidate>, capacity: u64) -> Vec<ProposalRow> {
     candidates.sort_by(|a, b| {
         b.need_score
             .cmp(&a.need_score)
@@ -127,7 +64,6 @@ pub fn rank_pcn(
         .into_iter()
         .enumerate()
         .map(|(i, c)| ProposalRow {
-            segment: segment(&c, multimorbid_min),
             rank: i as u32 + 1,
             status: if (i as u64) < capacity {
                 Status::Proposed
@@ -289,44 +225,10 @@ mod tests {
     }
 
     #[test]
-    fn segments_take_the_first_match() {
-        let mut c = cand(1, 9);
-        // Everything true: hfu_social wins.
-        c.hfu = true;
-        c.lonely = true;
-        c.frailty = true;
-        c.core20 = true;
-        c.ltc_count = 3;
-        c.plus_ethnic_minority = true;
-        assert_eq!(segment(&c, 2), Segment::HfuSocial);
-        // HFU without a social/mental need is not hfu_social: lonely next.
-        c.hfu = true;
-        c.social_needs = false;
-        c.mental_health = false;
-        c.lonely = false;
-        assert_eq!(segment(&c, 2), Segment::Frailty);
-        c.lonely = true;
-        c.hfu = false;
-        assert_eq!(segment(&c, 2), Segment::LonelyIsolated);
-        c.lonely = false;
-        c.frailty = false;
-        assert_eq!(segment(&c, 2), Segment::Core20Multimorbid);
-        c.ltc_count = 1;
-        assert_eq!(segment(&c, 2), Segment::PlusGroups);
-        c.plus_ethnic_minority = false;
-        assert_eq!(segment(&c, 2), Segment::OtherHighNeed);
-        // hfu with mental health only.
-        c.hfu = true;
-        c.mental_health = true;
-        assert_eq!(segment(&c, 2), Segment::HfuSocial);
-    }
-
-    #[test]
     fn ranking_breaks_ties_by_patient_id_and_proposes_capacity() {
         let rows = rank_pcn(
             vec![cand(5, 7), cand(3, 9), cand(4, 7), cand(1, 6), cand(2, 7)],
             3,
-            2,
         );
         let order: Vec<(i64, u32, Status)> = rows
             .iter()
@@ -346,7 +248,7 @@ mod tests {
 
     #[test]
     fn fewer_high_need_than_capacity_proposes_everyone() {
-        let rows = rank_pcn(vec![cand(1, 6), cand(2, 8)], 120, 2);
+        let rows = rank_pcn(vec![cand(1, 6), cand(2, 8)], 120);
         assert!(rows.iter().all(|r| r.status == Status::Proposed));
         let counts = PcnCounts {
             pcn_code: "U1".into(),
@@ -374,7 +276,7 @@ mod tests {
 
     #[test]
     fn reading_says_how_much_more_fte_is_needed() {
-        let rows = rank_pcn((1..=200).map(|i| cand(i, 6)).collect(), 120, 2);
+        let rows = rank_pcn((1..=200).map(|i| cand(i, 6)).collect(), 120);
         let counts = PcnCounts {
             pcn_code: "U1".into(),
             registered: 40_000,

@@ -14,10 +14,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::capacity::{CapacityDefaults, CapacityTable};
-use super::{
-    age_band, rank_pcn, summarise, Candidate, PcnCounts, PcnSummary, ProposalRow, Segment, Status,
-};
-use crate::engine::decode::{bool_at, int_at, text_at, Columns};
+use super::{age_band, rank_pcn, summarise, Candidate, PcnCounts, PcnSummary, ProposalRow, Status};
+use crate::engine::decode::{int_at, text_at, Columns};
 use crate::error::{PhmError, Result};
 use crate::output::write_atomic;
 use crate::pipeline::Pipeline;
@@ -38,6 +36,8 @@ pub struct Proposal {
     pub summaries: Vec<PcnSummary>,
     pub proposal_id: String,
     pub defaults: CapacityDefaults,
+    /// The segment names of segments.toml, in their order.
+    pub segments: Vec<String>,
     /// What the user should know but that does not stop the run (rules.md §4).
     pub warnings: Vec<String>,
 }
@@ -55,19 +55,8 @@ fn candidates(batches: &[RecordBatch], origin: &str) -> Result<Vec<Candidate>> {
             c.int("need_score")?,
             c.text("need_reasons")?,
         );
-        let (hfu, lonely, social, mental, frailty, core20, ltc) = (
-            c.bool("hfu")?,
-            c.bool("lonely")?,
-            c.bool("social_needs")?,
-            c.bool("mental_health")?,
-            c.bool("frailty")?,
-            c.bool("core20")?,
-            c.int("ltc_count")?,
-        );
-        let (eth, incl, ld, age, sex, decile) = (
-            c.bool("plus_ethnic_minority")?,
-            c.bool("plus_inclusion_health")?,
-            c.bool("plus_learning_disability")?,
+        let (segment, age, sex, decile) = (
+            c.text("segment")?,
             c.int("age")?,
             c.text("sex")?,
             c.int("imd_decile")?,
@@ -99,16 +88,17 @@ fn candidates(batches: &[RecordBatch], origin: &str) -> Result<Vec<Candidate>> {
                 practice_code: text_at(&practice, r).unwrap_or_default().to_string(),
                 need_score: small(required(int_at(&score, r), "need_score")?, "need_score")?,
                 need_reasons: text_at(&reasons, r).unwrap_or_default().to_string(),
-                hfu: bool_at(&hfu, r),
-                lonely: bool_at(&lonely, r),
-                social_needs: bool_at(&social, r),
-                mental_health: bool_at(&mental, r),
-                frailty: bool_at(&frailty, r),
-                core20: bool_at(&core20, r),
-                ltc_count: small(int_at(&ltc, r).unwrap_or(0), "ltc_count")?,
-                plus_ethnic_minority: bool_at(&eth, r),
-                plus_inclusion_health: bool_at(&incl, r),
-                plus_learning_disability: bool_at(&ld, r),
+                segment: text_at(&segment, r)
+                    .ok_or_else(|| {
+                        PhmError::from(crate::rules::RulesError::Config {
+                            file: super::segments::SEGMENTS_FILE.into(),
+                            message: format!(
+                                "patient {} matches no segment; end the list with one whose `when` is TRUE",
+                                int_at(&pid, r).unwrap_or_default()
+                            ),
+                        })
+                    })?
+                    .to_string(),
                 age: small(required(int_at(&age, r), "age")?, "age")?,
                 sex: text_at(&sex, r).unwrap_or_default().to_string(),
                 imd_decile: int_at(&decile, r)
@@ -199,7 +189,6 @@ pub async fn propose(
         }
         by_pcn.entry(c.pcn_code.clone()).or_default().push(c);
     }
-    let multimorbid_min = pipeline.scoring.multimorbidity.ltc2_min;
     let mut rows = Vec::new();
     let mut summaries = Vec::new();
     for counts in &counts {
@@ -208,7 +197,6 @@ pub async fn propose(
         let ranked = rank_pcn(
             by_pcn.remove(&counts.pcn_code).unwrap_or_default(),
             capacity,
-            multimorbid_min,
         );
         let excluded_here = excluded_by_pcn.get(&counts.pcn_code).copied().unwrap_or(0);
         summaries.push(summarise(
@@ -229,6 +217,7 @@ pub async fn propose(
         summaries,
         proposal_id,
         defaults,
+        segments: super::segments::Segments::load(rules)?.names(),
         warnings,
     })
 }
@@ -283,7 +272,7 @@ pub fn proposals_batch(rows: &[ProposalRow]) -> RecordBatch {
                 rows.iter().map(|r| r.candidate.patient_id),
             )),
             c(&|r| r.candidate.practice_code.clone()),
-            c(&|r| r.segment.name().to_string()),
+            c(&|r| r.candidate.segment.clone()),
             Arc::new(Int32Array::from_iter_values(
                 rows.iter().map(|r| r.candidate.need_score),
             )),
@@ -355,13 +344,16 @@ pub fn capacity_csv(summaries: &[PcnSummary]) -> Result<Vec<u8>> {
     )
 }
 
-pub fn segments_csv(summaries: &[PcnSummary], rows: &[ProposalRow]) -> Result<Vec<u8>> {
+/// `segments.csv`: every PCN and segment, zeros included, segments in the
+/// order of segments.toml.
+pub fn segments_csv(p: &Proposal) -> Result<Vec<u8>> {
     let mut lines = Vec::new();
-    for s in summaries {
-        for seg in Segment::ALL {
-            let in_seg = rows
+    for s in &p.summaries {
+        for seg in &p.segments {
+            let in_seg = p
+                .rows
                 .iter()
-                .filter(|r| r.candidate.pcn_code == s.pcn_code && r.segment == seg);
+                .filter(|r| r.candidate.pcn_code == s.pcn_code && &r.candidate.segment == seg);
             let (mut high, mut proposed, mut waiting) = (0u64, 0u64, 0u64);
             for r in in_seg {
                 high += 1;
@@ -372,7 +364,7 @@ pub fn segments_csv(summaries: &[PcnSummary], rows: &[ProposalRow]) -> Result<Ve
             }
             lines.push(vec![
                 s.pcn_code.clone(),
-                seg.name().to_string(),
+                seg.clone(),
                 high.to_string(),
                 proposed.to_string(),
                 waiting.to_string(),
@@ -413,7 +405,7 @@ fn list_csv(rows: &[&ProposalRow], proposal_id: &str) -> Result<Vec<u8>> {
                 c.pcn_code.clone(),
                 c.patient_id.to_string(),
                 c.practice_code.clone(),
-                r.segment.name().to_string(),
+                c.segment.clone(),
                 c.need_score.to_string(),
                 c.need_reasons.clone(),
                 r.rank.to_string(),
@@ -455,7 +447,7 @@ pub fn write_proposal(dir: &Path, p: &Proposal) -> Result<Vec<PathBuf>> {
         &crate::output::table::csv_bytes(std::slice::from_ref(&batch))?,
     )?;
     put("capacity.csv", &capacity_csv(&p.summaries)?)?;
-    put("segments.csv", &segments_csv(&p.summaries, &p.rows)?)?;
+    put("segments.csv", &segments_csv(p)?)?;
     let json = CapacityJson {
         proposal_id: &p.proposal_id,
         as_of: p.as_of.to_string(),

@@ -196,7 +196,7 @@ impl ReportData {
 }
 
 /// Segment counts of the proposed cohort per PCN, exact.
-pub fn segment_counts(proposal: &Proposal) -> BTreeMap<(String, crate::proposals::Segment), i64> {
+pub fn segment_counts(proposal: &Proposal) -> BTreeMap<(String, String), i64> {
     let mut counts = BTreeMap::new();
     for r in proposal
         .rows
@@ -204,7 +204,7 @@ pub fn segment_counts(proposal: &Proposal) -> BTreeMap<(String, crate::proposals
         .filter(|r| r.status == crate::proposals::Status::Proposed)
     {
         *counts
-            .entry((r.candidate.pcn_code.clone(), r.segment))
+            .entry((r.candidate.pcn_code.clone(), r.candidate.segment.clone()))
             .or_default() += 1;
     }
     counts

@@ -13,7 +13,6 @@ use crate::analysis::published::Figures;
 use crate::charts::{
     Chart, Distribution, Funnel, FunnelPoint, Gradient, GradientPoint, Pyramid, StackedBars,
 };
-use crate::proposals::Segment;
 use crate::stats::{self, SiiGroup};
 
 use super::shared::{BandSex, PYRAMID_BANDS};
@@ -180,15 +179,16 @@ pub fn need_vs_capacity(bars: &[CapacityBar], footnote: String) -> Chart {
     })
 }
 
-/// Segment mix of the proposed cohort per PCN (counts in `Segment::ALL` order).
-pub fn segment_mix(rows: &[(String, [Option<i64>; 6])], footnote: String) -> Chart {
+/// Segment mix of the proposed cohort per PCN (counts in the order of `segments`).
+pub fn segment_mix(
+    segments: &[String],
+    rows: &[(String, Vec<Option<i64>>)],
+    footnote: String,
+) -> Chart {
     Chart::Bars(StackedBars {
         title: "Proposed cohort by segment per PCN".into(),
         y_label: "Patients proposed".into(),
-        series: Segment::ALL
-            .iter()
-            .map(|s| s.name().replace('_', " "))
-            .collect(),
+        series: segments.iter().map(|s| s.replace('_', " ")).collect(),
         bars: rows
             .iter()
             .map(|(pcn, v)| (pcn.clone(), v.iter().map(|n| n.map(|n| n as f64)).collect()))

@@ -13,7 +13,6 @@ use crate::analysis::compare;
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::inequalities::{self, AreaType, GroupType};
 use crate::error::{PhmError, Result};
-use crate::proposals::Segment;
 
 /// Columns of `pcn_summary.csv`.
 const SUMMARY_COLUMNS: [&str; 10] = [
@@ -285,7 +284,7 @@ fn need_and_capacity(data: &ReportData, dir: &Path) -> Result<String> {
     let charts = [
         ("need_capacity", figures::need_vs_capacity(&data.capacity_bars(r), foot.clone()),
          "Bars: high-need eligible adults (proposed + waiting, as published); black ticks: capacity."),
-        ("segments", figures::segment_mix(&data.segment_rows(r), foot.clone()),
+        ("segments", figures::segment_mix(&data.proposal.segments, &data.segment_rows(r), foot.clone()),
          "Who is proposed, by the first matching segment (rules.md §4)."),
         ("referrals", figures::referrals(&data.referral_rows(r), target, data.activity_months, foot.clone()),
          "Patients with a social-prescribing referral per 1,000 registered, against the target."),
@@ -313,8 +312,8 @@ fn write_chart_tables(
 ) -> Result<()> {
     let mut rows = Vec::new();
     for (pcn, counts) in data.segment_rows(Reader::Icb) {
-        for (seg, n) in Segment::ALL.iter().zip(counts) {
-            rows.push(vec![pcn.clone(), seg.name().to_string(), count_text(n)]);
+        for (seg, n) in data.proposal.segments.iter().zip(counts) {
+            rows.push(vec![pcn.clone(), seg.clone(), count_text(n)]);
         }
     }
     write_csv(

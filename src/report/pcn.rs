@@ -95,7 +95,7 @@ fn proposed_cohort(data: &ReportData, pcn: &str, dir: &Path) -> Result<String> {
                 r.rank.to_string(),
                 r.candidate.patient_id.to_string(),
                 r.candidate.practice_code.clone(),
-                r.segment.name().to_string(),
+                r.candidate.segment.clone(),
                 r.candidate.need_score.to_string(),
                 r.candidate.need_reasons.clone(),
                 r.status.name().to_string(),
@@ -105,7 +105,9 @@ fn proposed_cohort(data: &ReportData, pcn: &str, dir: &Path) -> Result<String> {
     write_csv(dir, "proposed.csv", &rows, &header)?;
     let mut seg_counts = std::collections::BTreeMap::new();
     for r in &proposed {
-        *seg_counts.entry(r.segment.name()).or_insert(0u64) += 1;
+        *seg_counts
+            .entry(r.candidate.segment.as_str())
+            .or_insert(0u64) += 1;
     }
     let seg_rows: Vec<Vec<String>> = seg_counts
         .iter()
@@ -180,7 +182,7 @@ fn charts(data: &ReportData, pcn: &str, dir: &Path) -> Result<String> {
     let charts = [
         ("need_capacity", figures::need_vs_capacity(&data.capacity_bars(r), foot.clone()),
          "High-need eligible adults per PCN, proposed and waiting (other PCNs as published); black ticks: capacity."),
-        ("segments", figures::segment_mix(&data.segment_rows(r), foot.clone()),
+        ("segments", figures::segment_mix(&data.proposal.segments, &data.segment_rows(r), foot.clone()),
          "The proposed cohort by segment, per PCN (other PCNs as published)."),
         ("referrals", figures::referrals(&data.referral_rows(r), target, data.activity_months, foot.clone()),
          "Social-prescribing referrals per 1,000 registered patients, against the target."),

@@ -15,7 +15,6 @@ use crate::analysis::disclosure::protect::{CellId, Protector, Shown};
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::tallies::{AreaType, Group, Tallies};
 use crate::proposals::run::Proposal;
-use crate::proposals::Segment;
 
 use super::data::{segment_counts, Measures, NeedScoreCell, PopulationCell};
 
@@ -29,7 +28,8 @@ pub type BandSex<T> = [[T; 2]; PYRAMID_BANDS];
 #[derive(Debug, Clone, PartialEq)]
 pub struct SharedCounts {
     pub proposed: BTreeMap<String, Shown>,
-    pub segments: BTreeMap<(String, Segment), Shown>,
+    /// (PCN, segment) → patients proposed.
+    pub segments: BTreeMap<(String, String), Shown>,
     /// All PCNs together.
     pub population: BandSex<Shown>,
     pub cohort: BandSex<Shown>,
@@ -129,12 +129,15 @@ impl SharedCounts {
                 p.known(id);
             }
             proposed.insert(s.pcn_code.clone(), id);
-            let parts: Vec<CellId> = Segment::ALL
+            let parts: Vec<CellId> = inputs
+                .proposal
+                .segments
                 .iter()
                 .map(|seg| {
-                    let n = segs.get(&(s.pcn_code.clone(), *seg)).copied().unwrap_or(0);
+                    let key = (s.pcn_code.clone(), seg.clone());
+                    let n = segs.get(&key).copied().unwrap_or(0);
                     let c = p.count(n, true);
-                    segment_ids.insert((s.pcn_code.clone(), *seg), c);
+                    segment_ids.insert(key, c);
                     c
                 })
                 .collect();

@@ -13,7 +13,7 @@ use crate::analysis::inequalities::GroupType;
 use crate::analysis::published::{exact_figures, published_figures, Figures};
 use crate::analysis::tallies::{AreaType, Tallies};
 use crate::error::Result;
-use crate::proposals::{Segment, Status};
+use crate::proposals::Status;
 
 /// Whose report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,22 +58,26 @@ impl ReportData {
             .collect()
     }
 
-    /// The proposed cohort by segment per PCN.
-    pub fn segment_rows(&self, reader: Reader) -> Vec<(String, [Option<i64>; 6])> {
+    /// The proposed cohort by segment per PCN, segments in their order.
+    pub fn segment_rows(&self, reader: Reader) -> Vec<(String, Vec<Option<i64>>)> {
         let exact = segment_counts(&self.proposal);
         self.proposal
             .summaries
             .iter()
             .map(|s| {
-                let mut row = [None; 6];
-                for (i, seg) in Segment::ALL.iter().enumerate() {
-                    let key = (s.pcn_code.clone(), *seg);
-                    row[i] = if reader.owns(&s.pcn_code) {
-                        Some(exact.get(&key).copied().unwrap_or(0))
-                    } else {
-                        self.shared.segments.get(&key).and_then(|v| v.count())
-                    };
-                }
+                let row = self
+                    .proposal
+                    .segments
+                    .iter()
+                    .map(|seg| {
+                        let key = (s.pcn_code.clone(), seg.clone());
+                        if reader.owns(&s.pcn_code) {
+                            Some(exact.get(&key).copied().unwrap_or(0))
+                        } else {
+                            self.shared.segments.get(&key).and_then(|v| v.count())
+                        }
+                    })
+                    .collect();
                 (s.pcn_code.clone(), row)
             })
             .collect()

@@ -2,6 +2,8 @@
 //! (rules.md §2). Unknown keys and out-of-range values are errors, so a typo in
 //! an analyst's copy cannot silently fall back to a default.
 
+use std::collections::BTreeMap;
+
 use chrono::{Months, NaiveDate};
 use datafusion::scalar::ScalarValue;
 use serde::Deserialize;
@@ -12,31 +14,23 @@ use super::RulesError;
 #[serde(deny_unknown_fields)]
 pub struct RulesConfig {
     pub population: Population,
-    pub windows: Windows,
+    /// Window lengths in calendar months before T, by name: each becomes the
+    /// SQL parameter `$NAME_since` ("in the last N months" means
+    /// `T - N months < date <= T`). A new window is a new line here.
+    pub windows: BTreeMap<String, u32>,
     pub hfu: Hfu,
     pub core20: Core20,
 }
+
+/// The window the activity counts (A&E, admissions, GP) are taken over: the
+/// reports name it in their footnotes.
+pub const ACTIVITY_WINDOW: &str = "activity";
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Population {
     /// Age in whole years at T from which a patient is an adult.
     pub adult_age: i64,
-}
-
-/// Window lengths in calendar months before T ("in the last N months" means
-/// `T - N months < date <= T`).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Windows {
-    pub lonely: u32,
-    pub mental_health: u32,
-    pub frailty: u32,
-    pub social_needs: u32,
-    pub pregnant: u32,
-    pub activity: u32,
-    pub sp_referral: u32,
-    pub sp_declined: u32,
 }
 
 /// High-frequency-use thresholds: counts in the activity window at or above these.
@@ -66,6 +60,11 @@ impl RulesConfig {
         Ok(config)
     }
 
+    /// Months of the activity window.
+    pub fn activity_months(&self) -> u32 {
+        self.windows.get(ACTIVITY_WINDOW).copied().unwrap_or(12)
+    }
+
     fn check(&self, origin: &str) -> Result<(), RulesError> {
         let bad = |key: &str, message: &str| {
             Err(RulesError::Config {
@@ -73,20 +72,27 @@ impl RulesConfig {
                 message: format!("`{key}` {message}"),
             })
         };
-        let w = &self.windows;
-        for (key, months) in [
-            ("windows.lonely", w.lonely),
-            ("windows.mental_health", w.mental_health),
-            ("windows.frailty", w.frailty),
-            ("windows.social_needs", w.social_needs),
-            ("windows.pregnant", w.pregnant),
-            ("windows.activity", w.activity),
-            ("windows.sp_referral", w.sp_referral),
-            ("windows.sp_declined", w.sp_declined),
-        ] {
-            if !(1..=1200).contains(&months) {
-                return bad(key, "must be a number of months from 1 to 1200");
+        for (name, &months) in &self.windows {
+            let key = format!("windows.{name}");
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return bad(
+                    &key,
+                    "must be named with lower-case letters, digits and _ (it becomes $NAME_since)",
+                );
             }
+            if !(1..=1200).contains(&months) {
+                return bad(&key, "must be a number of months from 1 to 1200");
+            }
+        }
+        if !self.windows.contains_key(ACTIVITY_WINDOW) {
+            return bad(
+                &format!("windows.{ACTIVITY_WINDOW}"),
+                "is missing: the activity counts (A&E, admissions, GP appointments) are taken over it",
+            );
         }
         if !(0..=130).contains(&self.population.adult_age) {
             return bad("population.adult_age", "must be an age from 0 to 130");
@@ -110,18 +116,8 @@ impl RulesConfig {
     /// `$NAME_since` date per window (T minus the window, exclusive), and the
     /// thresholds.
     pub fn parameters(&self, as_of: NaiveDate) -> Result<Vec<(String, ScalarValue)>, RulesError> {
-        let w = &self.windows;
         let mut params = vec![("as_of".to_string(), date_scalar(as_of))];
-        for (name, months) in [
-            ("lonely", w.lonely),
-            ("mental_health", w.mental_health),
-            ("frailty", w.frailty),
-            ("social_needs", w.social_needs),
-            ("pregnant", w.pregnant),
-            ("activity", w.activity),
-            ("sp_referral", w.sp_referral),
-            ("sp_declined", w.sp_declined),
-        ] {
+        for (name, &months) in &self.windows {
             params.push((
                 format!("{name}_since"),
                 date_scalar(months_before(as_of, months)?),

@@ -135,12 +135,35 @@ impl RuleSet {
         self.files.keys().map(String::as_str)
     }
 
-    /// The thresholds and windows of `rules.toml`.
+    /// The thresholds and windows of `rules.toml`. A window no rule file
+    /// uses (no `$NAME_since` in `sql/`) is an error, so a misspelt window
+    /// cannot silently leave a rule on another one.
     pub fn config(&self) -> Result<RulesConfig, RulesError> {
-        RulesConfig::parse(
-            &format!("{}/rules.toml", self.origin),
-            self.file("rules.toml")?,
-        )
+        let origin = format!("{}/rules.toml", self.origin);
+        let config = RulesConfig::parse(&origin, self.file("rules.toml")?)?;
+        for name in config.windows.keys() {
+            let parameter = format!("${name}_since");
+            let used = self
+                .files
+                .iter()
+                .any(|(path, text)| path.starts_with("sql/") && text.contains(&parameter));
+            if !used {
+                return Err(RulesError::Config {
+                    file: origin,
+                    message: format!(
+                        "`windows.{name}` is not used by any rule file (no `{parameter}` in sql/*.sql); \
+                         check its spelling"
+                    ),
+                });
+            }
+        }
+        Ok(config)
+    }
+
+    /// This rule set with one file replaced (an analyst's edit, in tests).
+    pub fn with_file(mut self, name: &str, text: &str) -> Self {
+        self.files.insert(name.to_string(), text.to_string());
+        self
     }
 
     /// Every `codelists/*.csv`, sorted by name.

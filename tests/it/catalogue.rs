@@ -493,9 +493,16 @@ fn scoring_toml_unknown_keys_and_ranges_are_errors() {
     expect_config_error(
         "features",
         f,
-        "lonely = 3",
-        "lonely = \"three\"",
+        "column = \"lonely\"\npoints = 3",
+        "column = \"lonely\"\npoints = \"three\"",
         &["invalid type"],
+    );
+    expect_config_error(
+        "features",
+        f,
+        "column = \"lonely\"",
+        "column = \"lonley\"",
+        &["component `lonely`", "`lonley` is not a features column"],
     );
 }
 

@@ -96,48 +96,32 @@ fn every_command_gives_byte_identical_outputs_on_a_second_run() {
     }
 }
 
-/// phm puts the features in patient order itself when features.sql ends in
-/// `ORDER BY patient_id` (features.rs); any other ending runs as written, with
-/// DataFusion's sort. With unique patient ids both orders are the same, so a
-/// rules folder that only adds a tie-breaker must give the same bytes.
+/// phm puts the features in patient order itself when they fit in half the
+/// memory pool (features/key_order.rs), else with DataFusion's sort
+/// (`PHM_ORDER_IN_ENGINE=1` forces it). With unique patient ids both orders
+/// are the same, so both must give the same bytes.
 #[test]
 fn features_are_the_same_whether_phm_or_datafusion_puts_them_in_order() {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("determinism-order");
     let _ = std::fs::remove_dir_all(&work);
-    let rules = work.join("rules");
-    let (code, _, err) = crate::common::phm(&["rules", "export", rules.to_str().unwrap()]);
-    assert_eq!(code, 0, "{err}");
-    let features_sql = rules.join("sql/features.sql");
-    let text = std::fs::read_to_string(&features_sql).unwrap();
-    assert!(text.trim_end().ends_with("ORDER BY patient_id"), "{text}");
-    std::fs::write(
-        &features_sql,
-        text.trim_end().replace(
-            "ORDER BY patient_id",
-            "ORDER BY patient_id, practice_code\n",
-        ),
-    )
-    .unwrap();
+    std::fs::create_dir_all(&work).unwrap();
     let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/extract");
-    let run = |name: &str, extra: &[&str]| {
+    let run = |name: &str, env: &[(&str, &str)]| {
         let out = work.join(name);
-        let mut args = vec![
+        let args = [
             "features",
             "--quiet",
             "--extract",
             extract.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
         ];
-        args.extend_from_slice(extra);
-        args.extend(["--out", out.to_str().unwrap()]);
-        let (code, _, err) = crate::common::phm(&args);
+        let (code, _, err) = crate::common::phm_with_env(&args, env);
         assert_eq!(code, 0, "{name}: {err}");
         std::fs::read(out).unwrap()
     };
     let by_phm = run("by-phm.parquet", &[]);
-    let by_datafusion = run(
-        "by-datafusion.parquet",
-        &["--rules", rules.to_str().unwrap()],
-    );
+    let by_datafusion = run("by-datafusion.parquet", &[("PHM_ORDER_IN_ENGINE", "1")]);
     assert!(by_phm == by_datafusion, "the two orders differ");
     let features = crate::common::read_parquet(&work.join("by-phm.parquet"));
     let ids = features

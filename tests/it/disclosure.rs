@@ -29,7 +29,6 @@ use crate::common::*;
 use phm::analysis::indicators::{Indicator, IndicatorConfig, Measure};
 use phm::analysis::tallies::{AreaType, Group, Tallies};
 use phm::pipeline::{Pipeline, RunOptions};
-use phm::proposals::Segment;
 use phm::rules::RuleSet;
 
 /// (indicator, "num"|"den", level, area code, group: "d1".."d10", "q1".."q5", "unknown", "all").
@@ -517,14 +516,16 @@ fn attack_report_tables(seen: &Seen, truth: &Truth, found: &mut Differencing) {
         if high.is_some_and(|h| h - s.capacity as i64 >= 5) {
             sys.known.insert(total, s.capacity as i64);
         }
-        let parts = Segment::ALL
+        let parts = r
+            .proposal
+            .segments
             .iter()
             .map(|seg| {
                 let n = segments
-                    .get(&(s.pcn_code.clone(), *seg))
+                    .get(&(s.pcn_code.clone(), seg.clone()))
                     .copied()
                     .unwrap_or(0);
-                sys.id(key("segments", &s.pcn_code, seg.name()), n)
+                sys.id(key("segments", &s.pcn_code, seg), n)
             })
             .collect();
         sys.relations.push((total, parts));

@@ -188,7 +188,8 @@ proptest! {
         prop_assume!(!text.contains("\"\"\"") && !text.contains("'''"));
         let text = apply(&text, &[Edit::InsertLine(line, "zz_not_a_key = 1".into())]);
         let result = match name {
-            "rules.toml" => RulesConfig::parse(name, &text).map(|_| ()).map_err(|e| e.to_string()),
+            // A new [windows] entry is a new window: the rules must use it.
+            "rules.toml" => RuleSet::defaults().with_file(name, &text).config().map(|_| ()).map_err(|e| e.to_string()),
             "scoring.toml" => phm::features::scoring::ScoringConfig::parse(name, &text).map(|_| ()).map_err(|e| e.to_string()),
             _ => CapacityDefaults::parse(name, &text).map(|_| ()).map_err(|e| e.to_string()),
         };

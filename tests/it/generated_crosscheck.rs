@@ -172,7 +172,7 @@ async fn features_and_proposals_match_independent_computations() {
             r.candidate.patient_id,
             (
                 r.candidate.pcn_code.clone(),
-                r.segment.name().to_string(),
+                r.candidate.segment.clone(),
                 r.rank,
                 r.status.name(),
             ),

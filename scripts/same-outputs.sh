@@ -14,13 +14,24 @@ work=$(mktemp -d /tmp/phm-same.XXXXXX)
 trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 git worktree add --detach "$work/base" "$BASE" >/dev/null
+# Build settings are the working tree's: an older revision's .cargo/config.toml
+# (a linker path inside the clone) would make every dependency rebuild.
+rm -f "$work/base/.cargo/config.toml"
+cp build.rs "$work/base/build.rs"
 ( cd "$work/base" && cargo build --release --features ballista --bin phm -q )
 cp "$CARGO_TARGET_DIR/release/phm" "$work/phm-base"
 cargo build --release --features ballista --bin phm -q
 cp "$CARGO_TARGET_DIR/release/phm" "$work/phm-new"
 
-"$work/phm-new" generate --quiet --patients "$PATIENTS" --seed 11 --as-of 2025-03-31 --out "$work/generated"
 status=0
+# The generator too: the same seed must give the same files.
+for who in base new; do
+  "$work/phm-$who" generate --quiet --patients 20000 --seed 3 --as-of 2025-03-31 --out "$work/gen-$who"
+done
+for f in $(cd "$work/gen-base" && find . -type f | sort); do
+  cmp -s "$work/gen-base/$f" "$work/gen-new/$f" || { echo "DIFFERS: generate $f"; status=1; }
+done
+"$work/phm-new" generate --quiet --patients "$PATIENTS" --seed 11 --as-of 2025-03-31 --out "$work/generated"
 for extract in sample-data/extract "$work/generated"; do
   name=$(basename "$extract")
   for who in base new; do

@@ -2,7 +2,7 @@
 # The README's test command: runs phm's tests on a fresh machine too. It
 # installs what the tests need when it is missing (Debian's chromium, which
 # the report test opens the reports in, and mold, a faster linker that
-# .cargo/config.toml uses when present), then runs the whole suite with the
+# build.rs uses for phm's own links when present), then runs the whole suite with the
 # Apache Ballista feature. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -18,7 +18,7 @@ pub enum PhmError {
     #[error(transparent)]
     Rules(#[from] crate::rules::RulesError),
     #[error(transparent)]
-    Generate(#[from] crate::generate::GenerateError),
+    Generate(#[from] crate::tools::generate::GenerateError),
     #[error("statistics: {0}")]
     Stats(#[from] crate::stats::StatsError),
     /// Bad input other than the extract and rules: arguments, a returned
@@ -138,8 +138,8 @@ impl PhmError {
             PhmError::Extract(e) => e.kind(),
             PhmError::Rules(e) => e.kind(),
             PhmError::Generate(e) => match e {
-                crate::generate::GenerateError::Io { .. } => ErrorKind::Output,
-                crate::generate::GenerateError::Interrupted => ErrorKind::Interrupted,
+                crate::tools::generate::GenerateError::Io { .. } => ErrorKind::Output,
+                crate::tools::generate::GenerateError::Interrupted => ErrorKind::Interrupted,
                 _ => ErrorKind::Input,
             },
             PhmError::Input(_) | PhmError::Stats(_) => ErrorKind::Input,

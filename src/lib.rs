@@ -1,12 +1,15 @@
 //! phm: population-health cohort analytics for NHS England primary care.
 //!
-//! The pipeline, one module per step: `extract` (open and validate the Parquet
-//! extract), `rules` (load `queries/`), `features` (run the rules' SQL on
-//! DataFusion), `scoring` (unmet-need score), `key_order` (the features' rows
-//! in patient order), `indicators` + `inequalities` +
-//! `compare` (deprivation statistics over `stats`), `disclosure` (rules.md §6),
-//! `generate` (synthetic extracts),
-//! `cli` (the `phm` subcommands).
+//! One pipeline of stages, run by `pipeline` (its module doc has the
+//! diagram; `docs/architecture.md` says where to add things):
+//! `extract` (open and validate the Parquet extract) → `rules` (load
+//! `queries/`, register the rule views) → `features` (the features table:
+//! contract, scoring, ordering) → `proposals` (segments, ranking, capacity)
+//! and `analysis` (indicator tallies, disclosure control, inequalities and
+//! comparisons over `stats`) → `report` (HTML from a built `ReportData`,
+//! charts from `charts`). `engine` is the DataFusion session; `output`
+//! writes files atomically; `cli` has one file per subcommand; `tools` holds
+//! the synthetic extract generator, which the pipeline does not use.
 
 pub mod analysis;
 pub mod charts;
@@ -15,12 +18,12 @@ pub mod engine;
 pub mod error;
 pub mod extract;
 pub mod features;
-pub mod generate;
 pub mod output;
 pub mod pipeline;
 pub mod proposals;
 pub mod report;
 pub mod rules;
 pub mod stats;
+pub mod tools;
 
 pub use error::{PhmError, Result};

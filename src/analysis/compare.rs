@@ -155,30 +155,38 @@ struct Hidden {
     denominator: Option<i64>,
 }
 
-/// Funnel and league table of indicator `k` at `level`, from the published counts.
-pub fn compare(
+/// The areas of a level sorted into those with figures, those whose counts
+/// are suppressed, and those with nobody in the denominator.
+struct Sorted {
+    shown: Vec<AreaFigures>,
+    hidden: Vec<Hidden>,
+    empty: Vec<String>,
+}
+
+fn sort_areas(
     tallies: &Tallies,
     published: &PublishedCounts,
     k: usize,
     level: AreaType,
-) -> Result<Comparison> {
+) -> Result<Sorted> {
     let ind = &tallies.indicators[k];
-    let m = ind.multiplier;
-    let mut areas = Vec::new();
-    let mut hidden = Vec::new();
-    let mut empty_areas = Vec::new();
+    let mut out = Sorted {
+        shown: Vec::new(),
+        hidden: Vec::new(),
+        empty: Vec::new(),
+    };
     for code in tallies.geography.codes(level) {
         let area = (level, code.clone());
         let f = published_figures(tallies, published, k, &area, Group::All)?;
         match (f.numerator, f.denominator, f.estimate) {
             (Some(x), Some(n), Some(estimate)) if n > 0 => {
                 let funnel_denominator = if ind.standardised {
-                    stats::dsr_equivalent_denominator(x as f64, estimate.value, m)
+                    stats::dsr_equivalent_denominator(x as f64, estimate.value, ind.multiplier)
                         .unwrap_or(n as f64)
                 } else {
                     n as f64
                 };
-                areas.push(AreaFigures {
+                out.shown.push(AreaFigures {
                     code,
                     numerator: x,
                     denominator: n,
@@ -186,83 +194,92 @@ pub fn compare(
                     funnel_denominator,
                 })
             }
-            (_, Some(0), _) => empty_areas.push(code),
-            (x, n, _) => hidden.push(Hidden {
+            (_, Some(0), _) => out.empty.push(code),
+            (x, n, _) => out.hidden.push(Hidden {
                 code,
                 numerator: x,
                 denominator: n,
             }),
         }
     }
-    if areas.is_empty() {
-        return Err(PhmError::Input(format!(
-            "indicator `{}`: no {} has a value to compare",
-            ind.name,
-            level.as_str()
-        )));
-    }
-    let (average, points) = judge(ind, &areas)?;
-    let limits = limit_lines(ind, &areas, average / m)?;
-    let mut funnel = Vec::new();
-    let mut league = Vec::new();
-    for (a, (lims, sig)) in areas.iter().zip(&points) {
-        funnel.push(FunnelRow {
-            indicator: ind.name.clone(),
-            level,
-            area_code: a.code.clone(),
-            numerator: Some(a.numerator),
-            denominator: Some(a.denominator),
-            value: Some(a.estimate.value),
-            average,
-            lower95: Some(lims[0]),
-            upper95: Some(lims[1]),
-            lower998: Some(lims[2]),
-            upper998: Some(lims[3]),
-            significance: Some(*sig),
-        });
-        league.push(LeagueRow {
-            indicator: ind.name.clone(),
-            rank: 0,
-            area_code: a.code.clone(),
-            numerator: Some(a.numerator),
-            denominator: Some(a.denominator),
-            value: Some(a.estimate.value),
-            lower95: Some(a.estimate.lower95),
-            upper95: Some(a.estimate.upper95),
-            significance: Some(*sig),
-            note: None,
-        });
-    }
-    for h in &hidden {
-        funnel.push(FunnelRow {
-            indicator: ind.name.clone(),
-            level,
-            area_code: h.code.clone(),
-            numerator: h.numerator,
-            denominator: h.denominator,
-            value: None,
-            average,
-            lower95: None,
-            upper95: None,
-            lower998: None,
-            upper998: None,
-            significance: None,
-        });
-        league.push(LeagueRow {
-            indicator: ind.name.clone(),
-            rank: 0,
-            area_code: h.code.clone(),
-            numerator: h.numerator,
-            denominator: h.denominator,
-            value: None,
-            lower95: None,
-            upper95: None,
-            significance: None,
-            note: Some(super::disclosure::NOTE_SUPPRESSED.to_string()),
-        });
-    }
-    funnel.sort_by(|a, b| a.area_code.cmp(&b.area_code));
-    // Highest value first; suppressed values last; ties by code.
+    Ok(out)
+}
+
+/// The funnel and league rows of an area with figures.
+fn shown_rows(
+    ind: &Indicator,
+    level: AreaType,
+    a: &AreaFigures,
+    average: f64,
+    (lims, sig): &Judged,
+) -> (FunnelRow, LeagueRow) {
+    let funnel = FunnelRow {
+        indicator: ind.name.clone(),
+        level,
+        area_code: a.code.clone(),
+        numerator: Some(a.numerator),
+        denominator: Some(a.denominator),
+        value: Some(a.estimate.value),
+        average,
+        lower95: Some(lims[0]),
+        upper95: Some(lims[1]),
+        lower998: Some(lims[2]),
+        upper998: Some(lims[3]),
+        significance: Some(*sig),
+    };
+    let league = LeagueRow {
+        indicator: ind.name.clone(),
+        rank: 0,
+        area_code: a.code.clone(),
+        numerator: Some(a.numerator),
+        denominator: Some(a.denominator),
+        value: Some(a.estimate.value),
+        lower95: Some(a.estimate.lower95),
+        upper95: Some(a.estimate.upper95),
+        significance: Some(*sig),
+        note: None,
+    };
+    (funnel, league)
+}
+
+/// The funnel and league rows of an area whose counts are suppressed.
+fn hidden_rows(
+    ind: &Indicator,
+    level: AreaType,
+    h: &Hidden,
+    average: f64,
+) -> (FunnelRow, LeagueRow) {
+    let funnel = FunnelRow {
+        indicator: ind.name.clone(),
+        level,
+        area_code: h.code.clone(),
+        numerator: h.numerator,
+        denominator: h.denominator,
+        value: None,
+        average,
+        lower95: None,
+        upper95: None,
+        lower998: None,
+        upper998: None,
+        significance: None,
+    };
+    let league = LeagueRow {
+        indicator: ind.name.clone(),
+        rank: 0,
+        area_code: h.code.clone(),
+        numerator: h.numerator,
+        denominator: h.denominator,
+        value: None,
+        lower95: None,
+        upper95: None,
+        significance: None,
+        note: Some(super::disclosure::NOTE_SUPPRESSED.to_string()),
+    };
+    (funnel, league)
+}
+
+/// Highest value first; suppressed values last; ties by code; then ranks.
+fn rank(league: &mut [LeagueRow]) {
     league.sort_by(|a, b| match (a.value, b.value) {
         (Some(x), Some(y)) => y.total_cmp(&x).then_with(|| a.area_code.cmp(&b.area_code)),
         (Some(_), None) => std::cmp::Ordering::Less,
@@ -272,13 +289,47 @@ pub fn compare(
     for (i, r) in league.iter_mut().enumerate() {
         r.rank = i + 1;
     }
+}
+
+/// Funnel and league table of indicator `k` at `level`, from the published counts.
+pub fn compare(
+    tallies: &Tallies,
+    published: &PublishedCounts,
+    k: usize,
+    level: AreaType,
+) -> Result<Comparison> {
+    let ind = &tallies.indicators[k];
+    let sorted = sort_areas(tallies, published, k, level)?;
+    if sorted.shown.is_empty() {
+        return Err(PhmError::Input(format!(
+            "indicator `{}`: no {} has a value to compare",
+            ind.name,
+            level.as_str()
+        )));
+    }
+    let (average, points) = judge(ind, &sorted.shown)?;
+    let limits = limit_lines(ind, &sorted.shown, average / ind.multiplier)?;
+    let (mut funnel, mut league): (Vec<FunnelRow>, Vec<LeagueRow>) = sorted
+        .shown
+        .iter()
+        .zip(&points)
+        .map(|(a, judged)| shown_rows(ind, level, a, average, judged))
+        .chain(
+            sorted
+                .hidden
+                .iter()
+                .map(|h| hidden_rows(ind, level, h, average)),
+        )
+        .unzip();
+    funnel.sort_by(|a, b| a.area_code.cmp(&b.area_code));
+    rank(&mut league);
     Ok(Comparison {
         indicator: ind.clone(),
         level,
         funnel,
         league,
         limits,
-        empty_areas,
+        empty_areas: sorted.empty,
     })
 }
 

@@ -206,6 +206,33 @@ pub(super) fn funnel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, f: &Funn
         .light_line_style(WHITE)
         .draw()
         .map_err(draw_err)?;
+    funnel_lines(&mut chart, f, (lo, hi), x_max)?;
+    funnel_points(&mut chart, f)?;
+    let base = lo + (hi - lo) * 0.03;
+    draw_suppressed(
+        &mut chart,
+        f.suppressed
+            .iter()
+            .filter_map(|s| s.1.map(|n| (n, base)))
+            .collect(),
+    )?;
+    legend(&mut chart)
+}
+
+/// A chart of two f64 axes, as every phm chart is.
+type Plot<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The funnel's 95% and 99.8% limit lines (clipped to the y range) and centre.
+fn funnel_lines<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Plot<'a, DB>,
+    f: &Funnel,
+    (lo, hi): (f64, f64),
+    x_max: f64,
+) -> Result<()> {
     let clip = |v: f64| v.clamp(lo, hi);
     let thin = BLACK.mix(0.55).stroke_width(1);
     let thick = BLACK.mix(0.85).stroke_width(2);
@@ -247,6 +274,11 @@ pub(super) fn funnel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, f: &Funn
         .legend(|(x, y)| {
             PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4).stroke_width(1))
         });
+    Ok(())
+}
+
+/// The areas, the reader's own in the second colour, outliers labelled.
+fn funnel_points<'a, DB: DrawingBackend + 'a>(chart: &mut Plot<'a, DB>, f: &Funnel) -> Result<()> {
     let (plain, high) = (PALETTE[0], PALETTE[1]);
     chart
         .draw_series(f.points.iter().map(|p| {
@@ -281,15 +313,7 @@ pub(super) fn funnel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, f: &Funn
             )
         }))
         .map_err(draw_err)?;
-    let base = lo + (hi - lo) * 0.03;
-    draw_suppressed(
-        &mut chart,
-        f.suppressed
-            .iter()
-            .filter_map(|s| s.1.map(|n| (n, base)))
-            .collect(),
-    )?;
-    legend(&mut chart)
+    Ok(())
 }
 
 pub(super) fn bars<DB: DrawingBackend>(
@@ -348,6 +372,28 @@ pub(super) fn bars<DB: DrawingBackend>(
             .label(name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
     }
+    bar_lines(&mut chart, b, n)?;
+    // A suppressed series value: marked at the foot of its place in the stack.
+    let mut hidden = Vec::new();
+    for (i, (_, v)) in b.bars.iter().enumerate() {
+        for (s, value) in v.iter().enumerate() {
+            if value.is_none() {
+                let below: f64 = v[..s].iter().flatten().sum();
+                let step = top * 0.03 * (1 + v[..s].iter().filter(|x| x.is_none()).count()) as f64;
+                hidden.push((i as f64 + 0.5, below + step));
+            }
+        }
+    }
+    draw_suppressed(&mut chart, hidden)?;
+    legend(&mut chart)
+}
+
+/// A bar chart's per-bar markers (e.g. capacity) and target line.
+fn bar_lines<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Plot<'a, DB>,
+    b: &StackedBars,
+    n: usize,
+) -> Result<()> {
     if let Some((name, values)) = &b.markers {
         let style = BLACK.stroke_width(3);
         chart
@@ -369,19 +415,7 @@ pub(super) fn bars<DB: DrawingBackend>(
             .label(name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
     }
-    // A suppressed series value: marked at the foot of its place in the stack.
-    let mut hidden = Vec::new();
-    for (i, (_, v)) in b.bars.iter().enumerate() {
-        for (s, value) in v.iter().enumerate() {
-            if value.is_none() {
-                let below: f64 = v[..s].iter().flatten().sum();
-                let step = top * 0.03 * (1 + v[..s].iter().filter(|x| x.is_none()).count()) as f64;
-                hidden.push((i as f64 + 0.5, below + step));
-            }
-        }
-    }
-    draw_suppressed(&mut chart, hidden)?;
-    legend(&mut chart)
+    Ok(())
 }
 
 pub(super) fn pyramid<DB: DrawingBackend>(
@@ -436,6 +470,27 @@ pub(super) fn pyramid<DB: DrawingBackend>(
         .map_err(draw_err)?
         .label("registered population")
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], pop.filled()));
+    pyramid_cohort(&mut chart, p)?;
+    // Suppressed: population marks just inside the axis, cohort marks further out.
+    let mut hidden = Vec::new();
+    for (i, (&(pf, pm), &(cf, cm))) in p.population.iter().zip(&p.cohort).enumerate() {
+        let y = i as f64 + 0.5;
+        let off = max * 0.04;
+        for (value, x) in [(pf, -off), (pm, off), (cf, -2.5 * off), (cm, 2.5 * off)] {
+            if value.is_none() {
+                hidden.push((x, y));
+            }
+        }
+    }
+    draw_suppressed(&mut chart, hidden)?;
+    legend(&mut chart)
+}
+
+/// The cohort's shares as ticks over the population bars.
+fn pyramid_cohort<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Plot<'a, DB>,
+    p: &Pyramid,
+) -> Result<()> {
     let coh = PALETTE[5];
     chart
         .draw_series(p.cohort.iter().enumerate().flat_map(|(i, &(f, m))| {
@@ -456,19 +511,7 @@ pub(super) fn pyramid<DB: DrawingBackend>(
         .legend(move |(x, y)| {
             PathElement::new(vec![(x + 7, y - 6), (x + 7, y + 6)], coh.stroke_width(3))
         });
-    // Suppressed: population marks just inside the axis, cohort marks further out.
-    let mut hidden = Vec::new();
-    for (i, (&(pf, pm), &(cf, cm))) in p.population.iter().zip(&p.cohort).enumerate() {
-        let y = i as f64 + 0.5;
-        let off = max * 0.04;
-        for (value, x) in [(pf, -off), (pm, off), (cf, -2.5 * off), (cm, 2.5 * off)] {
-            if value.is_none() {
-                hidden.push((x, y));
-            }
-        }
-    }
-    draw_suppressed(&mut chart, hidden)?;
-    legend(&mut chart)
+    Ok(())
 }
 
 pub(super) fn distribution<DB: DrawingBackend>(

@@ -7,8 +7,8 @@ use clap::Args;
 
 use super::{parse_date, Printer};
 use crate::error::Result;
-use crate::generate::{self, realism, GenerateConfig};
 use crate::rules::RuleSet;
+use crate::tools::generate::{self, realism, GenerateConfig};
 
 /// Generate a realistic synthetic extract (deterministic for a seed).
 ///

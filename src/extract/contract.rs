@@ -15,6 +15,13 @@ pub enum Domain {
     Range(i64, i64),
     /// A place or organisation code (extract.md v1.1): see [`is_code`].
     Code,
+    /// Any value, but one outside these is worth a warning with this problem
+    /// text (real feeds carry "99" or blanks for "not known"): the rules
+    /// treat it as not known.
+    Known(&'static [&'static str], &'static str),
+    /// A date, but one before 1 January 1900 is worth a warning, with this
+    /// problem text (it usually means a date-handling fault in the extract).
+    Plausible(&'static str),
 }
 
 /// Longest code extract.md v1.1 allows.
@@ -114,6 +121,11 @@ impl ContractType {
 pub struct TableSpec {
     pub name: &'static str,
     pub columns: &'static [ColumnSpec],
+    /// The column whose values must be unique in the table.
+    pub key: Option<&'static str>,
+    /// The date of an activity row: rows after T or for unknown patients are
+    /// ignored by the rules (and warned about by `phm validate`).
+    pub date: Option<&'static str>,
 }
 
 impl TableSpec {
@@ -161,14 +173,27 @@ pub const PATIENTS: TableSpec = TableSpec {
         col("icb_code", Utf8, false, Code),
         col("lsoa_code", Utf8, true, Code),
         col("sex", Utf8, false, OneOf(SEX_VALUES)),
-        col("birth_date", Date32, false, Any),
-        // Unknown ethnicity codes are reported as warnings, not violations:
-        // real feeds carry "99" or blanks for "not known" (see validate.rs).
-        col("ethnicity", Utf8, true, Any),
+        col(
+            "birth_date",
+            Date32,
+            false,
+            Plausible("born before 1900: check the extract's date handling"),
+        ),
+        col(
+            "ethnicity",
+            Utf8,
+            true,
+            Known(
+                ETHNICITY_VALUES,
+                "not an NHS Ethnic Category code (A–S, Z); treated as not known",
+            ),
+        ),
         col("registered_from", Date32, false, Any),
         col("registered_to", Date32, true, Any),
         col("death_date", Date32, true, Any),
     ],
+    key: Some("patient_id"),
+    date: None,
 };
 
 pub const EVENTS: TableSpec = TableSpec {
@@ -179,6 +204,8 @@ pub const EVENTS: TableSpec = TableSpec {
         col("date", Date32, false, Any),
         col("value", Float64, true, Any),
     ],
+    key: None,
+    date: Some("date"),
 };
 
 pub const APPOINTMENTS: TableSpec = TableSpec {
@@ -189,6 +216,8 @@ pub const APPOINTMENTS: TableSpec = TableSpec {
         col("status", Utf8, false, OneOf(STATUS_VALUES)),
         col("mode", Utf8, false, OneOf(MODE_VALUES)),
     ],
+    key: None,
+    date: Some("date"),
 };
 
 pub const AE_ATTENDANCES: TableSpec = TableSpec {
@@ -197,6 +226,8 @@ pub const AE_ATTENDANCES: TableSpec = TableSpec {
         col("patient_id", Int64, false, Any),
         col("arrival_date", Date32, false, Any),
     ],
+    key: None,
+    date: Some("arrival_date"),
 };
 
 pub const ADMISSIONS: TableSpec = TableSpec {
@@ -206,6 +237,8 @@ pub const ADMISSIONS: TableSpec = TableSpec {
         col("admission_date", Date32, false, Any),
         col("method", Utf8, false, OneOf(METHOD_VALUES)),
     ],
+    key: None,
+    date: Some("admission_date"),
 };
 
 pub const IMD: TableSpec = TableSpec {
@@ -214,6 +247,8 @@ pub const IMD: TableSpec = TableSpec {
         col("lsoa_code", Utf8, false, Code),
         col("imd_decile", Int32, false, Range(1, 10)),
     ],
+    key: Some("lsoa_code"),
+    date: None,
 };
 
 /// Every table of the contract, in the order they are reported.
@@ -225,13 +260,3 @@ pub const TABLES: &[TableSpec] = &[
     ADMISSIONS,
     IMD,
 ];
-
-/// The date column of each activity table, for "after T" and "before 1900" checks.
-pub fn date_column(table: &str) -> Option<&'static str> {
-    match table {
-        "events" | "appointments" => Some("date"),
-        "ae_attendances" => Some("arrival_date"),
-        "admissions" => Some("admission_date"),
-        _ => None,
-    }
-}

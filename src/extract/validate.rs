@@ -229,7 +229,7 @@ impl Proof {
     }
 }
 
-fn checks_for(spec: &TableSpec) -> Vec<Check> {
+fn checks_for(spec: &TableSpec, depth: Depth) -> Vec<Check> {
     let mut checks = Vec::new();
     for c in spec.columns {
         if !c.nullable {
@@ -271,20 +271,29 @@ fn checks_for(spec: &TableSpec) -> Vec<Check> {
                 severity: Severity::Error,
                 proof: Proof::Scan,
             }),
+            Domain::Known(values, problem) => checks.push(Check {
+                column: c.name,
+                condition: format!(
+                    "\"{0}\" IS NOT NULL AND \"{0}\" NOT IN ({1})",
+                    c.name,
+                    sql_list(values)
+                ),
+                problem: problem.into(),
+                by_value: true,
+                severity: Severity::Warning,
+                proof: Proof::ValuesWithin(values),
+            }),
+            // Plausibility needs a scan, so only `phm validate` asks (Depth::Full).
+            Domain::Plausible(problem) if depth == Depth::Full => checks.push(Check {
+                column: c.name,
+                condition: format!("\"{}\" < DATE '1900-01-01'", c.name),
+                problem: problem.into(),
+                by_value: false,
+                severity: Severity::Warning,
+                proof: Proof::Scan,
+            }),
+            Domain::Plausible(_) => {}
         }
-    }
-    if spec.name == contract::PATIENTS.name {
-        checks.push(Check {
-            column: "ethnicity",
-            condition: format!(
-                "ethnicity IS NOT NULL AND ethnicity NOT IN ({})",
-                sql_list(contract::ETHNICITY_VALUES)
-            ),
-            problem: "not an NHS Ethnic Category code (A–S, Z); treated as not known".into(),
-            by_value: true,
-            severity: Severity::Warning,
-            proof: Proof::ValuesWithin(contract::ETHNICITY_VALUES),
-        });
     }
     checks
 }
@@ -358,81 +367,102 @@ pub async fn check_data(
             continue;
         }
         let location = format!("table `{}`", spec.name);
-        let files = footer::TableFiles::of(ctx, &format!("raw_{}", spec.name)).await;
-        let checks: Vec<Check> = checks_for(spec)
-            .into_iter()
-            .filter(|c| !files.as_ref().is_some_and(|f| c.proof.holds(f, c.column)))
-            .collect();
-        if !checks.is_empty() {
-            let sums = checks
-                .iter()
-                .map(|c| format!("sum(CASE WHEN {} THEN 1 ELSE 0 END)", c.condition))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let batches =
-                collect(ctx, spec.name, &format!("SELECT {sums} FROM {}", spec.name)).await?;
-            for (i, check) in checks.iter().enumerate() {
-                let n = first_i64(&batches, i).first().copied().unwrap_or(0);
-                if n == 0 {
-                    continue;
-                }
-                let examples = if check.by_value {
-                    let sql = format!(
-                        "SELECT \"{0}\" AS value, count(*) AS rows FROM {1} WHERE {2} GROUP BY \"{0}\" ORDER BY rows DESC, value LIMIT {EXAMPLES}",
-                        check.column, spec.name, check.condition
-                    );
-                    describe_rows(&collect(ctx, spec.name, &sql).await?)
-                } else {
-                    let key = example_columns(spec, check.column);
-                    let sql = format!(
-                        "SELECT {key} FROM {} WHERE {} ORDER BY {key} LIMIT {EXAMPLES}",
-                        spec.name, check.condition
-                    );
-                    describe_rows(&collect(ctx, spec.name, &sql).await?)
-                };
-                report.push(Violation {
-                    severity: check.severity,
-                    table: spec.name.to_string(),
-                    column: Some(check.column.to_string()),
-                    location: location.clone(),
-                    problem: check.problem.clone(),
-                    count: Some(n as u64),
-                    examples,
-                });
-            }
-        }
-        if let Some(key) = unique_key(spec.name) {
-            let (keys, rows) = match duplicates_by_sorting(ctx, spec.name, key).await? {
-                Some(found) => found,
-                None => duplicates_by_sql(ctx, spec.name, key).await?,
-            };
-            if keys > 0 {
-                let examples = describe_rows(
-                    &collect(
-                        ctx,
-                        spec.name,
-                        &format!(
-                            "{} ORDER BY \"{key}\" LIMIT {EXAMPLES}",
-                            repeated_keys_sql(spec.name, key)
-                        ),
-                    )
-                    .await?,
-                );
-                report.push(Violation {
-                    severity: Severity::Error,
-                    table: spec.name.to_string(),
-                    column: Some(key.to_string()),
-                    location: location.clone(),
-                    problem: format!("{keys} value(s) appear more than once ({rows} rows); `{key}` must be unique"),
-                    count: Some(rows as u64),
-                    examples,
-                });
-            }
+        check_columns(ctx, spec, &location, depth, report).await?;
+        if let Some(key) = spec.key {
+            check_unique(ctx, spec, key, &location, report).await?;
         }
         if depth == Depth::Full {
             check_activity(ctx, spec, &location, as_of, report).await?;
         }
     }
+    Ok(())
+}
+
+/// The column rules of one table (nulls, code sets, ranges, codes, and the
+/// warnings), in one scan, skipping those its Parquet metadata proves.
+async fn check_columns(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    location: &str,
+    depth: Depth,
+    report: &mut ValidationReport,
+) -> Result<(), ExtractError> {
+    let files = footer::TableFiles::of(ctx, &format!("raw_{}", spec.name)).await;
+    let checks: Vec<Check> = checks_for(spec, depth)
+        .into_iter()
+        .filter(|c| !files.as_ref().is_some_and(|f| c.proof.holds(f, c.column)))
+        .collect();
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let sums = checks
+        .iter()
+        .map(|c| format!("sum(CASE WHEN {} THEN 1 ELSE 0 END)", c.condition))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let batches = collect(ctx, spec.name, &format!("SELECT {sums} FROM {}", spec.name)).await?;
+    for (i, check) in checks.iter().enumerate() {
+        let n = first_i64(&batches, i).first().copied().unwrap_or(0);
+        if n == 0 {
+            continue;
+        }
+        let sql = if check.by_value {
+            format!(
+                "SELECT \"{0}\" AS value, count(*) AS rows FROM {1} WHERE {2} GROUP BY \"{0}\" ORDER BY rows DESC, value LIMIT {EXAMPLES}",
+                check.column, spec.name, check.condition
+            )
+        } else {
+            let key = example_columns(spec, check.column);
+            format!(
+                "SELECT {key} FROM {} WHERE {} ORDER BY {key} LIMIT {EXAMPLES}",
+                spec.name, check.condition
+            )
+        };
+        let examples = describe_rows(&collect(ctx, spec.name, &sql).await?);
+        report.push(Violation {
+            severity: check.severity,
+            table: spec.name.to_string(),
+            column: Some(check.column.to_string()),
+            location: location.to_string(),
+            problem: check.problem.clone(),
+            count: Some(n as u64),
+            examples,
+        });
+    }
+    Ok(())
+}
+
+/// The table's key must be unique: how many values repeat, on how many rows.
+async fn check_unique(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    key: &str,
+    location: &str,
+    report: &mut ValidationReport,
+) -> Result<(), ExtractError> {
+    let (keys, rows) = match duplicates_by_sorting(ctx, spec.name, key).await? {
+        Some(found) => found,
+        None => duplicates_by_sql(ctx, spec.name, key).await?,
+    };
+    if keys == 0 {
+        return Ok(());
+    }
+    let sql = format!(
+        "{} ORDER BY \"{key}\" LIMIT {EXAMPLES}",
+        repeated_keys_sql(spec.name, key)
+    );
+    let examples = describe_rows(&collect(ctx, spec.name, &sql).await?);
+    report.push(Violation {
+        severity: Severity::Error,
+        table: spec.name.to_string(),
+        column: Some(key.to_string()),
+        location: location.to_string(),
+        problem: format!(
+            "{keys} value(s) appear more than once ({rows} rows); `{key}` must be unique"
+        ),
+        count: Some(rows as u64),
+        examples,
+    });
     Ok(())
 }
 
@@ -519,26 +549,21 @@ async fn duplicates_by_sorting(
     Ok(Some((keys, rows)))
 }
 
-fn unique_key(table: &str) -> Option<&'static str> {
-    match table {
-        "patients" => Some("patient_id"),
-        "imd" => Some("lsoa_code"),
-        _ => None,
-    }
-}
-
 fn example_columns(spec: &TableSpec, column: &str) -> String {
     let mut cols = Vec::new();
     if spec.column("patient_id").is_some() && column != "patient_id" {
         cols.push("patient_id".to_string());
     }
-    if let Some(d) = contract::date_column(spec.name) {
+    if let Some(d) = spec.date {
         if d != column {
             cols.push(format!("\"{d}\""));
         }
     }
-    if spec.name == "imd" && column != "lsoa_code" {
-        cols.push("lsoa_code".into());
+    if let Some(key) = spec
+        .key
+        .filter(|k| *k != column && spec.column("patient_id").is_none())
+    {
+        cols.push(format!("\"{key}\""));
     }
     cols.push(format!("\"{column}\""));
     cols.join(", ")
@@ -553,28 +578,10 @@ async fn check_activity(
     as_of: Option<chrono::NaiveDate>,
     report: &mut ValidationReport,
 ) -> Result<(), ExtractError> {
-    let Some(date) = contract::date_column(spec.name) else {
-        if spec.name == "patients" {
-            let sql = "SELECT count(*) FROM patients WHERE birth_date < DATE '1900-01-01'";
-            let n = first_i64(&collect(ctx, spec.name, sql).await?, 0)
-                .first()
-                .copied()
-                .unwrap_or(0);
-            if n > 0 {
-                report.push(Violation {
-                    severity: Severity::Warning,
-                    table: "patients".into(),
-                    column: Some("birth_date".into()),
-                    location: location.to_string(),
-                    problem: "born before 1900: check the extract's date handling".into(),
-                    count: Some(n as u64),
-                    examples: Vec::new(),
-                });
-            }
-        }
+    let Some(date) = spec.date else {
         return Ok(());
     };
-    if !ctx.table_exist("patients").unwrap_or(false) {
+    if !ctx.table_exist(contract::PATIENTS.name).unwrap_or(false) {
         return Ok(());
     }
     let t = as_of

@@ -99,6 +99,82 @@ pub struct CsvRow {
     pub proactive_share: Option<Decimal>,
 }
 
+/// The columns of a capacity CSV, by position.
+struct CapacityColumns {
+    pcn: usize,
+    fte: usize,
+    caseload: Option<usize>,
+    share: Option<usize>,
+}
+
+/// The columns a capacity CSV may have.
+const CAPACITY_CSV_COLUMNS: [&str; 5] = [
+    "pcn_code",
+    "link_worker_fte",
+    "caseload_per_fte_year",
+    "proactive_share",
+    "note",
+];
+
+impl CapacityColumns {
+    fn of(headers: &csv::StringRecord) -> std::result::Result<Self, String> {
+        let find = |name: &str| headers.iter().position(|h| h == name);
+        let pcn =
+            find("pcn_code").ok_or("no `pcn_code` column (expected pcn_code,link_worker_fte)")?;
+        let fte = find("link_worker_fte").ok_or("no `link_worker_fte` column")?;
+        if let Some(h) = headers.iter().find(|h| !CAPACITY_CSV_COLUMNS.contains(h)) {
+            return Err(format!(
+                "unknown column `{h}` (allowed: {})",
+                CAPACITY_CSV_COLUMNS.join(", ")
+            ));
+        }
+        Ok(CapacityColumns {
+            pcn,
+            fte,
+            caseload: find("caseload_per_fte_year"),
+            share: find("proactive_share"),
+        })
+    }
+
+    /// One line: its PCN and checked figures, or what is wrong with it.
+    fn row(&self, record: &csv::StringRecord) -> std::result::Result<(String, CsvRow), String> {
+        let code = record.get(self.pcn).unwrap_or("").to_string();
+        if code.is_empty() {
+            return Err("empty pcn_code".into());
+        }
+        let number =
+            |i: Option<usize>, what: &str| -> std::result::Result<Option<Decimal>, String> {
+                match i.and_then(|i| record.get(i)).filter(|s| !s.is_empty()) {
+                    None => Ok(None),
+                    Some(s) => Decimal::from_str(s)
+                        .map(Some)
+                        .map_err(|_| format!("{what} `{s}` is not a number")),
+                }
+            };
+        let f = number(Some(self.fte), "link_worker_fte")?
+            .ok_or_else(|| format!("no link_worker_fte for {code}"))?;
+        if f < Decimal::ZERO {
+            return Err(format!("link_worker_fte {f} for {code} is negative"));
+        }
+        let c = number(self.caseload, "caseload_per_fte_year")?;
+        if c.is_some_and(|c| c <= Decimal::ZERO) {
+            return Err("caseload_per_fte_year must be above 0".into());
+        }
+        let s = number(self.share, "proactive_share")?;
+        if s.is_some_and(|s| s <= Decimal::ZERO || s > Decimal::ONE) {
+            return Err("proactive_share must be above 0 and at most 1".into());
+        }
+        Ok((
+            code,
+            CsvRow {
+                link_worker_fte: f,
+                caseload_per_fte_year: c,
+                proactive_share: s,
+            },
+        ))
+    }
+}
+
 impl CapacityTable {
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
@@ -115,33 +191,7 @@ impl CapacityTable {
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
         let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
-        let find = |name: &str| headers.iter().position(|h| h == name);
-        let pcn = find("pcn_code").ok_or_else(|| {
-            err(
-                1,
-                "no `pcn_code` column (expected pcn_code,link_worker_fte)".into(),
-            )
-        })?;
-        let fte =
-            find("link_worker_fte").ok_or_else(|| err(1, "no `link_worker_fte` column".into()))?;
-        for h in headers.iter() {
-            if ![
-                "pcn_code",
-                "link_worker_fte",
-                "caseload_per_fte_year",
-                "proactive_share",
-                "note",
-            ]
-            .contains(&h)
-            {
-                return Err(err(
-                    1,
-                    format!("unknown column `{h}` (allowed: pcn_code, link_worker_fte, caseload_per_fte_year, proactive_share, note)"),
-                ));
-            }
-        }
-        let caseload = find("caseload_per_fte_year");
-        let share = find("proactive_share");
+        let columns = CapacityColumns::of(&headers).map_err(|m| err(1, m))?;
         let mut rows = BTreeMap::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
@@ -151,42 +201,7 @@ impl CapacityTable {
                 )
             })?;
             let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-            let code = record.get(pcn).unwrap_or("").to_string();
-            if code.is_empty() {
-                return Err(err(line, "empty pcn_code".into()));
-            }
-            let number = |i: Option<usize>, what: &str| -> Result<Option<Decimal>> {
-                match i.and_then(|i| record.get(i)).filter(|s| !s.is_empty()) {
-                    None => Ok(None),
-                    Some(s) => Decimal::from_str(s)
-                        .map(Some)
-                        .map_err(|_| err(line, format!("{what} `{s}` is not a number"))),
-                }
-            };
-            let f = number(Some(fte), "link_worker_fte")?
-                .ok_or_else(|| err(line, format!("no link_worker_fte for {code}")))?;
-            if f < Decimal::ZERO {
-                return Err(err(
-                    line,
-                    format!("link_worker_fte {f} for {code} is negative"),
-                ));
-            }
-            let c = number(caseload, "caseload_per_fte_year")?;
-            if c.is_some_and(|c| c <= Decimal::ZERO) {
-                return Err(err(line, "caseload_per_fte_year must be above 0".into()));
-            }
-            let s = number(share, "proactive_share")?;
-            if s.is_some_and(|s| s <= Decimal::ZERO || s > Decimal::ONE) {
-                return Err(err(
-                    line,
-                    "proactive_share must be above 0 and at most 1".into(),
-                ));
-            }
-            let row = CsvRow {
-                link_worker_fte: f,
-                caseload_per_fte_year: c,
-                proactive_share: s,
-            };
+            let (code, row) = columns.row(&record).map_err(|m| err(line, m))?;
             if rows.insert(code.clone(), row).is_some() {
                 return Err(err(line, format!("{code} appears twice")));
             }

@@ -121,103 +121,100 @@ pub struct ReviewSummary {
     pub undecided: u64,
 }
 
-/// Checks a returned list against the proposal in `dir` and records its
-/// decisions. Every problem is reported at once, with line numbers.
-pub fn review(decisions_file: &Path, dir: &Path) -> Result<ReviewSummary> {
-    let current = read_current(dir)?;
-    let name = decisions_file.display().to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(decisions_file)
-        .map_err(|e| PhmError::Input(format!("decisions file {name}: {e}")))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| PhmError::Input(format!("decisions file {name}: {e}")))?
-        .clone();
-    let find = |h: &str| headers.iter().position(|x| x == h);
-    let mut missing = Vec::new();
-    for h in ["patient_id", "need_score", "proposal_id", "decision"] {
-        if find(h).is_none() {
-            missing.push(h);
+/// The columns of a returned list phm reads, by position.
+struct ListColumns {
+    patient_id: usize,
+    need_score: usize,
+    proposal_id: usize,
+    decision: usize,
+    reason: Option<usize>,
+}
+
+impl ListColumns {
+    fn of(headers: &csv::StringRecord, name: &str) -> Result<Self> {
+        let find = |h: &str| headers.iter().position(|x| x == h);
+        let required = ["patient_id", "need_score", "proposal_id", "decision"];
+        let missing: Vec<&str> = required.into_iter().filter(|h| find(h).is_none()).collect();
+        match (find("patient_id"), find("need_score"), find("proposal_id"), find("decision")) {
+            (Some(patient_id), Some(need_score), Some(proposal_id), Some(decision)) => Ok(ListColumns {
+                patient_id,
+                need_score,
+                proposal_id,
+                decision,
+                reason: find("reason"),
+            }),
+            _ => Err(PhmError::Input(format!(
+                "decisions file {name}: missing column(s) {}; return the list phm wrote (lists/PCN.csv) with `decision` and `reason` filled in",
+                missing.join(", ")
+            ))),
         }
     }
-    if !missing.is_empty() {
-        return Err(PhmError::Input(format!(
-            "decisions file {name}: missing column(s) {}; return the list phm wrote (lists/PCN.csv) with `decision` and `reason` filled in",
-            missing.join(", ")
-        )));
-    }
-    let col = |h: &str| find(h).expect("checked above");
-    let reason_col = find("reason");
-    let mut problems = Vec::new();
-    let mut stale = BTreeSet::new();
-    let mut decisions = Vec::new();
-    let mut summary = ReviewSummary::default();
-    for record in reader.records() {
-        let r = record.map_err(|e| PhmError::Input(format!("decisions file {name}: {e}")))?;
+}
+
+/// What a returned list says, checked line by line against the proposal.
+#[derive(Default)]
+struct Returned {
+    decisions: Vec<Decision>,
+    problems: Vec<String>,
+    /// proposal_ids of lines from another proposal.
+    stale: BTreeSet<String>,
+    summary: ReviewSummary,
+}
+
+impl Returned {
+    /// Checks one line; its decision is kept when it is accept or exclude.
+    fn line(&mut self, r: &csv::StringRecord, c: &ListColumns, current: &Current) {
         let line = r.position().map(|p| p.line()).unwrap_or(0);
-        let pid_text = r.get(col("patient_id")).unwrap_or("");
+        let pid_text = r.get(c.patient_id).unwrap_or("");
         let Ok(pid) = pid_text.parse::<i64>() else {
-            problems.push(format!(
+            self.problems.push(format!(
                 "line {line}: patient_id `{pid_text}` is not a number"
             ));
-            continue;
+            return;
         };
-        let pid_of = r.get(col("proposal_id")).unwrap_or("").to_string();
+        let pid_of = r.get(c.proposal_id).unwrap_or("").to_string();
         if pid_of != current.proposal_id {
-            stale.insert(pid_of.clone());
+            self.stale.insert(pid_of.clone());
         }
         match current.scores.get(&pid) {
-            None => problems.push(format!(
+            None => self.problems.push(format!(
                 "line {line}: patient_id {pid} is not in the proposal"
             )),
             Some(score) => {
-                let given = r.get(col("need_score")).unwrap_or("");
+                let given = r.get(c.need_score).unwrap_or("");
                 if given.parse::<i32>().ok() != Some(*score) {
-                    problems.push(format!(
+                    self.problems.push(format!(
                         "line {line}: need_score for patient {pid} was changed ({given}, the proposal says {score})"
                     ));
                 }
             }
         }
-        let decision = r.get(col("decision")).unwrap_or("").to_ascii_lowercase();
+        let decision = r.get(c.decision).unwrap_or("").to_ascii_lowercase();
         match decision.as_str() {
-            "accept" => summary.accepted += 1,
-            "exclude" => summary.excluded += 1,
+            "accept" => self.summary.accepted += 1,
+            "exclude" => self.summary.excluded += 1,
             "" => {
-                summary.undecided += 1;
-                continue;
+                self.summary.undecided += 1;
+                return;
             }
             other => {
-                problems.push(format!(
+                self.problems.push(format!(
                     "line {line}: decision `{other}` must be accept, exclude or empty"
                 ));
-                continue;
+                return;
             }
         }
-        decisions.push(Decision {
+        self.decisions.push(Decision {
             patient_id: pid,
             decision,
-            reason: reason_col.and_then(|i| r.get(i)).unwrap_or("").to_string(),
+            reason: c.reason.and_then(|i| r.get(i)).unwrap_or("").to_string(),
             proposal_id: pid_of,
         });
     }
-    if !stale.is_empty() {
-        return Err(PhmError::Input(format!(
-            "decisions file {name} is from another or an older proposal ({}); the current proposal in {} is {}: send the lead the current list",
-            stale.into_iter().collect::<Vec<_>>().join(", "),
-            dir.display(),
-            current.proposal_id
-        )));
-    }
-    if !problems.is_empty() {
-        let shown: Vec<String> = problems.iter().take(20).cloned().collect();
-        return Err(PhmError::Input(format!(
-            "decisions file {name}: {} problem(s), nothing recorded:\n  {}",
-            problems.len(),
-            shown.join("\n  ")
-        )));
-    }
+}
+
+/// Writes every recorded decision to `dir`'s decisions file, atomically.
+fn record(dir: &Path, decisions: Vec<Decision>) -> Result<()> {
     let mut all = recorded(dir)?;
     for d in decisions {
         all.insert(d.patient_id, d);
@@ -239,6 +236,41 @@ pub fn review(decisions_file: &Path, dir: &Path) -> Result<ReviewSummary> {
         .into_inner()
         .map_err(|e| PhmError::Internal(format!("cannot serialise CSV: {e}")))?;
     let path = dir.join(DECISIONS_FILE);
-    write_atomic(&path, &bytes).map_err(|e| PhmError::write(&path, e))?;
-    Ok(summary)
+    write_atomic(&path, &bytes).map_err(|e| PhmError::write(&path, e))
+}
+
+/// Checks a returned list against the proposal in `dir` and records its
+/// decisions. Every problem is reported at once, with line numbers; on any
+/// problem nothing is recorded.
+pub fn review(decisions_file: &Path, dir: &Path) -> Result<ReviewSummary> {
+    let current = read_current(dir)?;
+    let name = decisions_file.display().to_string();
+    let bad = |e: csv::Error| PhmError::Input(format!("decisions file {name}: {e}"));
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(decisions_file)
+        .map_err(bad)?;
+    let columns = ListColumns::of(&reader.headers().map_err(bad)?.clone(), &name)?;
+    let mut returned = Returned::default();
+    for record in reader.records() {
+        returned.line(&record.map_err(bad)?, &columns, &current);
+    }
+    if !returned.stale.is_empty() {
+        return Err(PhmError::Input(format!(
+            "decisions file {name} is from another or an older proposal ({}); the current proposal in {} is {}: send the lead the current list",
+            returned.stale.into_iter().collect::<Vec<_>>().join(", "),
+            dir.display(),
+            current.proposal_id
+        )));
+    }
+    if !returned.problems.is_empty() {
+        let shown: Vec<String> = returned.problems.iter().take(20).cloned().collect();
+        return Err(PhmError::Input(format!(
+            "decisions file {name}: {} problem(s), nothing recorded:\n  {}",
+            returned.problems.len(),
+            shown.join("\n  ")
+        )));
+    }
+    record(dir, returned.decisions)?;
+    Ok(returned.summary)
 }

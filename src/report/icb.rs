@@ -187,7 +187,6 @@ fn comparing_networks(data: &ReportData, dir: &Path) -> Result<String> {
 
 /// SII, RII and gap per indicator at ICB level, and the key indicators' gradients.
 fn by_deprivation(data: &ReportData, dir: &Path) -> Result<String> {
-    let foot = footnote(data);
     let shared = &data.inequalities;
     write_csv(
         dir,
@@ -240,14 +239,22 @@ fn by_deprivation(data: &ReportData, dir: &Path) -> Result<String> {
          Every figure is computed from the published counts.",
         "note",
     ));
+    body.push_str(&gradients(data, dir)?);
+    Ok(section("Inequalities by deprivation", &body))
+}
+
+/// The key indicators by national IMD decile for each ICB, as published.
+fn gradients(data: &ReportData, dir: &Path) -> Result<String> {
+    let foot = footnote(data);
+    let mut body = String::new();
     for (k, ind) in data.key_indicators() {
         for code in data.tallies.geography.codes(AreaType::Icb) {
             let area = (AreaType::Icb, code.clone());
-            let sii = shared.sii.iter().find(|s| {
+            let sii = data.inequalities.sii.iter().find(|s| {
                 s.indicator == ind.name && s.area_type == AreaType::Icb && s.area_code == code
             });
             let (points, fit) = data.gradient_figures(Reader::Icb, k, &area, GroupType::Decile)?;
-            if let Some(chart) = figures::gradient(
+            let chart = figures::gradient(
                 ind,
                 GroupType::Decile,
                 &points,
@@ -255,7 +262,8 @@ fn by_deprivation(data: &ReportData, dir: &Path) -> Result<String> {
                 sii,
                 &code,
                 foot.clone(),
-            ) {
+            );
+            if let Some(chart) = chart {
                 body.push_str(&chart_html(
                     &chart,
                     dir,
@@ -265,7 +273,7 @@ fn by_deprivation(data: &ReportData, dir: &Path) -> Result<String> {
             }
         }
     }
-    Ok(section("Inequalities by deprivation", &body))
+    Ok(body)
 }
 
 /// Need, capacity and the cohort, every PCN as published.

@@ -98,112 +98,186 @@ fn pyramid_counts(inputs: &Inputs) -> (BandSex<i64>, BandSex<i64>, i64, i64) {
     (pop, coh, other_pop, other_coh)
 }
 
-impl SharedCounts {
-    /// Decides what the ICB report may show of its own counts.
-    pub fn of(inputs: &Inputs, disclosure: Disclosure) -> Self {
-        let mut p = Protector::new();
-        let tallies = inputs.tallies;
-        let m = inputs.measures;
-        let icbs = tallies.geography.codes(AreaType::Icb);
-        let icb_cells = |p: &mut Protector, k: usize, g: Group| -> Vec<CellId> {
-            icbs.iter()
-                .map(|c| fixed(p, tallies, k, &(AreaType::Icb, c.clone()), g))
-                .collect()
-        };
-        // Proposed per PCN, and its segments.
+/// The report's tables while their cells are added to one protector.
+struct Builder<'a, 'b> {
+    p: Protector,
+    inputs: &'a Inputs<'b>,
+    icbs: Vec<String>,
+}
+
+/// A table's cells: the exact counts and their ids in the protector.
+struct Cells<K> {
+    exact: BTreeMap<K, i64>,
+    ids: BTreeMap<K, CellId>,
+}
+
+impl<'a, 'b> Builder<'a, 'b> {
+    /// The ICB cells of summary measure `k` in group `g`, as the indicators
+    /// publish them (fixed here).
+    fn icb_cells(&mut self, k: usize, g: Group) -> Vec<CellId> {
+        let icbs = self.icbs.clone();
+        icbs.iter()
+            .map(|c| {
+                fixed(
+                    &mut self.p,
+                    self.inputs.tallies,
+                    k,
+                    &(AreaType::Icb, c.clone()),
+                    g,
+                )
+            })
+            .collect()
+    }
+
+    /// Proposed per PCN (bounded by high_need, and known to be the capacity
+    /// when people wait), and its segments.
+    fn cohort(&mut self) -> (Cells<String>, Cells<(String, String)>) {
+        let inputs = self.inputs;
         let segs = segment_counts(inputs.proposal);
-        let mut proposed = BTreeMap::new();
-        let mut segment_ids = BTreeMap::new();
+        let mut proposed = Cells {
+            exact: BTreeMap::new(),
+            ids: BTreeMap::new(),
+        };
+        let mut segments = Cells {
+            exact: BTreeMap::new(),
+            ids: BTreeMap::new(),
+        };
         for s in &inputs.proposal.summaries {
             // Only in this report's summary, so it may be hidden to protect
-            // its segments; high_need bounds it (= proposed + waiting +
-            // excluded, neither of which is published).
-            let id = p.count(s.proposed as i64, true);
+            // its segments; high_need = proposed + waiting + excluded, the
+            // last two unpublished.
+            let id = self.p.count(s.proposed as i64, true);
             let area = (AreaType::Pcn, s.pcn_code.clone());
-            let high = fixed(&mut p, tallies, m.high_need, &area, Group::All);
-            let waiting = p.hidden(s.waiting as i64);
-            let excluded = p.hidden(s.excluded as i64);
-            p.relate(high, vec![id, waiting, excluded]);
+            let high = fixed(
+                &mut self.p,
+                inputs.tallies,
+                inputs.measures.high_need,
+                &area,
+                Group::All,
+            );
+            let waiting = self.p.hidden(s.waiting as i64);
+            let excluded = self.p.hidden(s.excluded as i64);
+            self.p.relate(high, vec![id, waiting, excluded]);
             if s.waiting > 0 {
                 // Everyone who could be offered was: the cohort is the capacity.
-                p.known(id);
+                self.p.known(id);
             }
-            proposed.insert(s.pcn_code.clone(), id);
-            let parts: Vec<CellId> = inputs
-                .proposal
-                .segments
-                .iter()
-                .map(|seg| {
-                    let key = (s.pcn_code.clone(), seg.clone());
-                    let n = segs.get(&key).copied().unwrap_or(0);
-                    let c = p.count(n, true);
-                    segment_ids.insert(key, c);
-                    c
-                })
-                .collect();
-            p.relate(id, parts);
+            proposed.exact.insert(s.pcn_code.clone(), s.proposed as i64);
+            proposed.ids.insert(s.pcn_code.clone(), id);
+            let mut parts = Vec::new();
+            for seg in &inputs.proposal.segments {
+                let key = (s.pcn_code.clone(), seg.clone());
+                let n = segs.get(&key).copied().unwrap_or(0);
+                let c = self.p.count(n, true);
+                segments.exact.insert(key.clone(), n);
+                segments.ids.insert(key, c);
+                parts.push(c);
+            }
+            self.p.relate(id, parts);
         }
-        // The pyramid: all PCNs' bands against the registered total and the
-        // cohort total (neither published as such: a reader knows their parts).
-        let (pop, coh, other_pop, other_coh) = pyramid_counts(inputs);
-        let cells = |p: &mut Protector, t: &BandSex<i64>| -> BandSex<CellId> {
-            let mut ids = [[0; 2]; PYRAMID_BANDS];
-            for (b, row) in t.iter().enumerate() {
-                for (s, &n) in row.iter().enumerate() {
-                    ids[b][s] = p.count(n, true);
-                }
+        (proposed, segments)
+    }
+
+    /// A (band, sex) table's cells.
+    fn band_sex(&mut self, t: &BandSex<i64>) -> BandSex<CellId> {
+        let mut ids = [[0; 2]; PYRAMID_BANDS];
+        for (b, row) in t.iter().enumerate() {
+            for (s, &n) in row.iter().enumerate() {
+                ids[b][s] = self.p.count(n, true);
             }
-            ids
-        };
-        let pop_ids = cells(&mut p, &pop);
-        let coh_ids = cells(&mut p, &coh);
-        let registered: Vec<CellId> = icb_cells(&mut p, m.registered, Group::All);
-        let total_pop: i64 = pop.iter().flatten().sum::<i64>() + other_pop;
-        let pop_total = p.hidden(total_pop);
-        p.relate(pop_total, registered);
-        let other = p.hidden(other_pop);
-        p.relate(
-            pop_total,
-            pop_ids.iter().flatten().copied().chain([other]).collect(),
+        }
+        ids
+    }
+
+    /// The table's cells and hidden other sexes sum to a hidden total whose
+    /// parts (`known_parts`) a reader knows.
+    fn sums_to(
+        &mut self,
+        ids: &BandSex<CellId>,
+        t: &BandSex<i64>,
+        other: i64,
+        known_parts: Vec<CellId>,
+    ) {
+        let all: i64 = t.iter().flatten().sum::<i64>() + other;
+        let total = self.p.hidden(all);
+        self.p.relate(total, known_parts);
+        let other = self.p.hidden(other);
+        self.p.relate(
+            total,
+            ids.iter().flatten().copied().chain([other]).collect(),
         );
-        let total_coh: i64 = coh.iter().flatten().sum::<i64>() + other_coh;
-        let coh_total = p.hidden(total_coh);
-        p.relate(coh_total, proposed.values().copied().collect());
-        let other = p.hidden(other_coh);
-        p.relate(
-            coh_total,
-            coh_ids.iter().flatten().copied().chain([other]).collect(),
-        );
-        // Need scores by quintile (all PCNs) against eligible and high-need.
-        let mut need: BTreeMap<(i32, i32), i64> = BTreeMap::new();
+    }
+
+    /// Need scores by quintile (all PCNs), summing to each quintile's
+    /// eligible count and, from the threshold up, its high-need count.
+    fn need(&mut self) -> Cells<(i32, i32)> {
+        let inputs = self.inputs;
+        let m = inputs.measures;
+        let mut exact: BTreeMap<(i32, i32), i64> = BTreeMap::new();
         for c in inputs.need_scores {
             if let Some(q) = c.imd_quintile.filter(|q| (1..=5).contains(q)) {
-                *need.entry((q, c.need_score)).or_default() += c.patients;
+                *exact.entry((q, c.need_score)).or_default() += c.patients;
             }
         }
-        let need_ids: BTreeMap<(i32, i32), CellId> =
-            need.iter().map(|(k, &n)| (*k, p.count(n, true))).collect();
+        let ids: BTreeMap<(i32, i32), CellId> = exact
+            .iter()
+            .map(|(k, &n)| (*k, self.p.count(n, true)))
+            .collect();
         for q in 1..=5 {
             let g = Group::Quintile(q as u8);
             for (k, min_score) in [
                 (m.eligible, i32::MIN),
                 (m.high_need, inputs.high_need_score),
             ] {
-                let total = p.hidden(
-                    icbs.iter()
-                        .map(|c| tallies.get(k, &(AreaType::Icb, c.clone()), g).numerator)
-                        .sum(),
-                );
-                let published = icb_cells(&mut p, k, g);
-                p.relate(total, published);
-                let parts = need_ids
+                let all = self
+                    .icbs
+                    .iter()
+                    .map(|c| {
+                        inputs
+                            .tallies
+                            .get(k, &(AreaType::Icb, c.clone()), g)
+                            .numerator
+                    })
+                    .sum();
+                let total = self.p.hidden(all);
+                let published = self.icb_cells(k, g);
+                self.p.relate(total, published);
+                let parts = ids
                     .iter()
                     .filter(|((nq, score), _)| *nq == q && *score >= min_score)
                     .map(|(_, &id)| id)
                     .collect();
-                p.relate(total, parts);
+                self.p.relate(total, parts);
             }
         }
+        Cells { exact, ids }
+    }
+}
+
+impl SharedCounts {
+    /// Decides what the ICB report may show of its own counts.
+    pub fn of(inputs: &Inputs, disclosure: Disclosure) -> Self {
+        let mut b = Builder {
+            p: Protector::new(),
+            inputs,
+            icbs: inputs.tallies.geography.codes(AreaType::Icb),
+        };
+        let (proposed, segments) = b.cohort();
+        // The pyramid (all PCNs): its bands against the registered total and
+        // the cohort total, neither published as such (a reader knows their parts).
+        let (pop, coh, other_pop, other_coh) = pyramid_counts(inputs);
+        let pop_ids = b.band_sex(&pop);
+        let coh_ids = b.band_sex(&coh);
+        let registered = b.icb_cells(inputs.measures.registered, Group::All);
+        b.sums_to(&pop_ids, &pop, other_pop, registered);
+        b.sums_to(
+            &coh_ids,
+            &coh,
+            other_coh,
+            proposed.ids.values().copied().collect(),
+        );
+        let need = b.need();
+        let mut p = b.p;
         let (secondary, unprotected) = match disclosure {
             Disclosure::Controlled => {
                 let unprotected = p.protect();
@@ -215,7 +289,7 @@ impl SharedCounts {
             Disclosure::Controlled => p.shown(id),
             Disclosure::Off => Shown::Count(exact),
         };
-        let band_sex = |ids: &BandSex<CellId>, exact: &BandSex<i64>| {
+        let shown_of = |ids: &BandSex<CellId>, exact: &BandSex<i64>| {
             let mut out = [[Shown::Count(0); 2]; PYRAMID_BANDS];
             for b in 0..PYRAMID_BANDS {
                 for s in 0..2 {
@@ -225,26 +299,22 @@ impl SharedCounts {
             out
         };
         SharedCounts {
-            proposed: inputs
-                .proposal
-                .summaries
+            proposed: proposed
+                .ids
                 .iter()
-                .map(|s| {
-                    (
-                        s.pcn_code.clone(),
-                        show(proposed[&s.pcn_code], s.proposed as i64),
-                    )
-                })
+                .map(|(k, &id)| (k.clone(), show(id, proposed.exact[k])))
                 .collect(),
-            segments: segment_ids
+            segments: segments
+                .ids
                 .iter()
-                .map(|(k, &id)| (k.clone(), show(id, segs.get(k).copied().unwrap_or(0))))
+                .map(|(k, &id)| (k.clone(), show(id, segments.exact[k])))
                 .collect(),
-            population: band_sex(&pop_ids, &pop),
-            cohort: band_sex(&coh_ids, &coh),
-            need: need_ids
+            population: shown_of(&pop_ids, &pop),
+            cohort: shown_of(&coh_ids, &coh),
+            need: need
+                .ids
                 .iter()
-                .map(|(k, &id)| (*k, show(id, need[k])))
+                .map(|(k, &id)| (*k, show(id, need.exact[k])))
                 .collect(),
             secondary,
             unprotected,

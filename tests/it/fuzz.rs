@@ -649,7 +649,13 @@ fn breach() -> impl Strategy<Value = (usize, Breach)> {
             1 => Breach::DropColumn(c),
             2 => Breach::WrongType(c),
             3 if !col.nullable => Breach::NullIn(c),
-            4 if !matches!(col.domain, Domain::Any) => Breach::OutsideDomain(c),
+            4 if !matches!(
+                col.domain,
+                Domain::Any | Domain::Known(..) | Domain::Plausible(_)
+            ) =>
+            {
+                Breach::OutsideDomain(c)
+            }
             5 if spec.name == "patients" || spec.name == "imd" => Breach::DuplicateKey,
             _ => Breach::None,
         };

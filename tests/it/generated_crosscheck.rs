@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 
 use crate::common::*;
-use phm::generate::{generate, GenerateConfig};
 use phm::pipeline::{Pipeline, RunOptions};
 use phm::rules::RuleSet;
+use phm::tools::generate::{generate, GenerateConfig};
 
 async fn count(p: &Pipeline, sql: &str) -> i64 {
     let b = p.ctx.sql(sql).await.unwrap().collect().await.unwrap();

@@ -2,8 +2,8 @@
 //! contract (the generated extract passes `phm validate`).
 
 use crate::common::d;
-use phm::generate::{generate, GenerateConfig};
 use phm::rules::RuleSet;
+use phm::tools::generate::{generate, GenerateConfig};
 
 fn config(out: std::path::PathBuf, seed: u64) -> GenerateConfig {
     GenerateConfig {

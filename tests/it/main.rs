@@ -8,6 +8,7 @@
 
 mod common;
 
+mod architecture;
 #[cfg(feature = "ballista")]
 mod ballista;
 mod catalogue;

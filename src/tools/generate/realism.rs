@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::figures::{self, Base};
-use super::patient::Person;
+use super::patient::Tallied;
 
 /// Counters over patients registered at T.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -54,7 +54,7 @@ pub struct Tally {
 const GP_BUCKETS: usize = 201;
 
 impl Tally {
-    pub fn count(&mut self, p: &Person) {
+    pub fn count(&mut self, p: &Tallied) {
         if self.gp_histogram.is_empty() {
             self.gp_histogram = vec![0; GP_BUCKETS];
         }
@@ -202,100 +202,122 @@ pub struct Row {
     pub source: String,
 }
 
-/// The realism rows for a tally and the extract's structure.
-pub fn rows(t: &Tally, practice_sizes: &[u64], pcn_sizes: &[u64]) -> Vec<Row> {
-    let pct = |a: u64, b: u64| format!("{:.1}%", 100.0 * ratio(a, b));
-    let mut out = Vec::new();
-    let mut row = |metric: &str, generated: String, target: &str, source: &str| {
-        out.push(Row {
+/// One realism row: (metric, generated, target, source).
+struct Rows<'a> {
+    out: Vec<Row>,
+    t: &'a Tally,
+}
+
+impl Rows<'_> {
+    fn row(&mut self, metric: &str, generated: String, target: &str, source: &str) {
+        self.out.push(Row {
             metric: metric.into(),
             generated,
             target: target.into(),
             source: source.into(),
         })
-    };
-    let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / v.len().max(1) as f64;
-    row("registered at T", t.registered.to_string(), "-", "-");
-    row(
+    }
+}
+
+fn pct(a: u64, b: u64) -> String {
+    format!("{:.1}%", 100.0 * ratio(a, b))
+}
+
+fn mean(v: &[u64]) -> f64 {
+    v.iter().sum::<u64>() as f64 / v.len().max(1) as f64
+}
+
+/// List sizes, sex and age.
+fn population(r: &mut Rows, practice_sizes: &[u64], pcn_sizes: &[u64]) {
+    r.row("registered at T", r.t.registered.to_string(), "-", "-");
+    r.row(
         "mean practice list size",
         format!("{:.0}", mean(practice_sizes)),
         "8,490",
         "GPonline (Dec 2018)",
     );
-    row(
+    r.row(
         "mean PCN list size",
         format!("{:.0}", mean(pcn_sizes)),
         "30,000–50,000 (mean 48,020)",
         "NHSE care coordinator guide; BMA (2020)",
     );
-    row(
+    r.row(
         "female",
-        pct(t.female, t.registered),
+        pct(r.t.female, r.t.registered),
         "51%",
         "ONS Census 2021 (E&W)",
     );
-    row(
+    r.row(
         "aged under 15",
-        pct(t.under15, t.registered),
+        pct(r.t.under15, r.t.registered),
         "17.4%",
         "ONS Census 2021 (E&W)",
     );
-    row(
+    r.row(
         "aged 65+",
-        pct(t.aged65, t.registered),
+        pct(r.t.aged65, r.t.registered),
         "18.6%",
         "ONS Census 2021 (E&W)",
     );
-    row(
+    r.row(
         "aged 90+",
-        pct(t.aged90, t.registered),
+        pct(r.t.aged90, r.t.registered),
         "0.9%",
         "ONS Census 2021 (527,900 of ~59.6M)",
     );
-    row(
+}
+
+/// Ethnicity and deprivation.
+fn ethnicity_and_deprivation(r: &mut Rows) {
+    r.row(
         "White (of known ethnicity)",
-        pct(t.white, t.ethnicity_known),
+        pct(r.t.white, r.t.ethnicity_known),
         "81.7%",
         "ONS Census 2021 (E&W)",
     );
-    row(
+    r.row(
         "Asian (of known)",
-        pct(t.asian, t.ethnicity_known),
+        pct(r.t.asian, r.t.ethnicity_known),
         "9.3%",
         "ONS Census 2021 (E&W)",
     );
-    row(
+    r.row(
         "Black (of known)",
-        pct(t.black, t.ethnicity_known),
+        pct(r.t.black, r.t.ethnicity_known),
         "4.0%",
         "ONS Census 2021 (E&W)",
     );
-    row(
+    r.row(
         "Mixed (of known)",
-        pct(t.mixed, t.ethnicity_known),
+        pct(r.t.mixed, r.t.ethnicity_known),
         "2.9%",
         "ONS Census 2021 (E&W)",
     );
-    row(
+    r.row(
         "Other (of known)",
-        pct(t.other, t.ethnicity_known),
+        pct(r.t.other, r.t.ethnicity_known),
         "2.1%",
         "ONS Census 2021 (E&W)",
     );
-    row(
+    r.row(
         "Core20 (IMD deciles 1–2, of known IMD)",
-        pct(t.core20, t.imd_known),
+        pct(r.t.core20, r.t.imd_known),
         "20% nationally; varies by ICB",
         "NHSE Core20PLUS5",
     );
+}
+
+/// Long-term conditions, needs, frailty and pregnancy.
+fn conditions_and_needs(r: &mut Rows) {
     for (i, c) in figures::CONDITIONS.iter().enumerate() {
         let (n, d, base) = match c.target.base {
-            Base::All => (t.conditions[i], t.registered, "all ages"),
-            Base::Adults => (t.depression_adults, t.adults, "18+"),
-            Base::Aged65 => (t.dementia65, t.aged65, "65+"),
-            Base::WomenOfChildbearingAge => (t.pregnant_9m, t.women15_44, "women 15–44"),
+            Base::All => (r.t.conditions[i], r.t.registered, "all ages"),
+            Base::Adults => (r.t.depression_adults, r.t.adults, "18+"),
+            Base::Aged65 => (r.t.dementia65, r.t.aged65, "65+"),
+            Base::WomenOfChildbearingAge => (r.t.pregnant_9m, r.t.women15_44, "women 15–44"),
         };
-        row(
+        r.row(
             &format!("{} recorded ({base})", c.codelist),
             pct(n, d),
             &format!("{}%", c.target.percent),
@@ -303,110 +325,128 @@ pub fn rows(t: &Tally, practice_sizes: &[u64], pcn_sizes: &[u64]) -> Vec<Row> {
         );
     }
     for (i, n) in figures::NEEDS.iter().enumerate() {
-        row(
+        r.row(
             &format!("{} ever recorded (18+)", n.codelist),
-            pct(t.needs_adults[i], t.adults),
+            pct(r.t.needs_adults[i], r.t.adults),
             &format!("{}% (survey/prevalence)", n.target.percent),
             n.target.source,
         );
     }
-    row(
+    r.row(
         "lonely in last 24 months (18+)",
-        pct(t.lonely_24m_adults, t.adults),
+        pct(r.t.lonely_24m_adults, r.t.adults),
         "5–7% often/always (survey)",
         "ONS OPN 2020; ONS 2024",
     );
-    row(
+    r.row(
         "moderate/severe frailty in 24 months (65+)",
-        pct(t.frail_24m_65, t.aged65),
+        pct(r.t.frail_24m_65, r.t.aged65),
         ">10% of 65+",
         figures::FRAILTY_TARGET.source,
     );
-    row(
+    r.row(
         "pregnant (code in 9 months, women 15–44)",
-        pct(t.pregnant_9m, t.women15_44),
+        pct(r.t.pregnant_9m, r.t.women15_44),
         "~5–7%",
         "our assumption (births ÷ women 15–44)",
     );
-    row(
+    r.row(
         "2+ LTCs (18+)",
-        pct(t.ltc2_adults, t.adults),
+        pct(r.t.ltc2_adults, r.t.adults),
         "30% of population have LTCs",
         "NHSE personalised-care operating model",
     );
-    row(
+}
+
+/// A&E use and high-frequency use of hospitals.
+fn urgent_care(r: &mut Rows) {
+    r.row(
         "A&E attenders in 12 months",
-        pct(t.ae_attenders, t.registered),
+        pct(r.t.ae_attenders, r.t.registered),
         "18% (10.06M of ~56M)",
         "Greenfield et al., EMJ (2016-17)",
     );
-    row(
+    r.row(
         "A&E attenders who came once",
-        pct(t.ae_once, t.ae_attenders),
+        pct(r.t.ae_once, r.t.ae_attenders),
         "73.5%",
         "Greenfield et al., EMJ (2016-17)",
     );
-    row(
+    r.row(
         "A&E attenders who came 3+ times",
-        pct(t.ae_3plus, t.ae_attenders),
+        pct(r.t.ae_3plus, r.t.ae_attenders),
         "9.5%",
         "Greenfield et al., EMJ (2016-17)",
     );
-    row(
+    r.row(
         "A&E attenders who came 6+ times",
-        pct(t.ae_6plus, t.ae_attenders),
+        pct(r.t.ae_6plus, r.t.ae_attenders),
         "1.2%",
         "Greenfield et al., EMJ (2016-17)",
     );
-    row(
+    r.row(
         "A&E attendances per person-year",
-        format!("{:.2}", ratio(t.ae_total, t.registered)),
+        format!("{:.2}", ratio(r.t.ae_total, r.t.registered)),
         "0.26 (14.83M / 56M)",
         "Greenfield et al., EMJ (2016-17)",
     );
-    row(
+    r.row(
         "HFU A&E (5+ in 12 months)",
-        pct(t.hfu_ae, t.registered),
+        pct(r.t.hfu_ae, r.t.registered),
         "<1% of population",
         "British Red Cross (2021)",
     );
-    row(
+    r.row(
         "HFU emergency admissions (3+ in 12 months)",
-        pct(t.hfu_adm, t.registered),
+        pct(r.t.hfu_adm, r.t.registered),
         "not found",
         "-",
     );
-    row(
+}
+
+/// GP use, high-frequency GP use and social prescribing.
+fn gp_and_social_prescribing(r: &mut Rows) {
+    r.row(
         "attended GP appointments per person-year",
-        format!("{:.1}", ratio(t.gp_total, t.registered)),
+        format!("{:.1}", ratio(r.t.gp_total, r.t.registered)),
         "5.2 consultations",
         "Hobbs et al., Lancet 2016",
     );
-    row(
+    r.row(
         "share of GP appointments by top 10% attenders",
-        format!("{:.0}%", 100.0 * t.top_decile_gp_share()),
+        format!("{:.0}%", 100.0 * r.t.top_decile_gp_share()),
         "~40%",
         "Kontopantelis et al., BMJ Open 2021",
     );
-    row(
+    r.row(
         "HFU GP (20+ attended in 12 months)",
-        pct(t.hfu_gp, t.registered),
+        pct(r.t.hfu_gp, r.t.registered),
         "top 10% average 21–25/yr",
         "Kontopantelis et al., BMJ Open 2021",
     );
-    row(
+    r.row(
         "any HFU",
-        pct(t.hfu_any, t.registered),
+        pct(r.t.hfu_any, r.t.registered),
         "~1% (NHSE winter letter example)",
         "NHSE HFU letter (Aug 2022)",
     );
-    row(
+    r.row(
         "SP referrals in 12 months per 1,000",
-        format!("{:.1}", 1000.0 * ratio(t.sp_referred_12m, t.registered)),
+        format!("{:.1}", 1000.0 * ratio(r.t.sp_referred_12m, r.t.registered)),
         "16–22 per 1,000 (target)",
         "draft PCN personalised-care spec (2019/20)",
     );
-    out
+}
+
+/// The realism rows for a tally and the extract's structure.
+pub fn rows(t: &Tally, practice_sizes: &[u64], pcn_sizes: &[u64]) -> Vec<Row> {
+    let mut r = Rows { out: Vec::new(), t };
+    population(&mut r, practice_sizes, pcn_sizes);
+    ethnicity_and_deprivation(&mut r);
+    conditions_and_needs(&mut r);
+    urgent_care(&mut r);
+    gp_and_social_prescribing(&mut r);
+    r.out
 }
 
 /// The table as Markdown.

@@ -67,10 +67,8 @@ fn icb_code(i: usize) -> String {
     format!("Q{a}{b}")
 }
 
-pub fn build(patients: u64, pcn_count: usize, icb_count: usize, rng: &mut ChaCha8Rng) -> Geography {
-    let pcn_count = pcn_count.max(1).min(patients.max(1) as usize);
-    let icb_count = icb_count.max(1).min(pcn_count);
-    // PCN sizes vary ±30% around the mean.
+/// PCN sizes varying ±30% around the mean, summing to `patients`.
+fn pcn_sizes(patients: u64, pcn_count: usize, rng: &mut ChaCha8Rng) -> Vec<u64> {
     let weights: Vec<f64> = (0..pcn_count).map(|_| rng.gen_range(0.7..1.3)).collect();
     let total: f64 = weights.iter().sum();
     let mut sizes: Vec<u64> = weights
@@ -79,9 +77,12 @@ pub fn build(patients: u64, pcn_count: usize, icb_count: usize, rng: &mut ChaCha
         .collect();
     let assigned: u64 = sizes.iter().sum();
     sizes[0] += patients - assigned;
+    sizes
+}
 
-    // Deprivation centres spread from very deprived to affluent, shuffled so
-    // PCN order says nothing about deprivation.
+/// Deprivation centres spread from very deprived to affluent, shuffled so
+/// PCN order says nothing about deprivation.
+fn deprivation_centres(pcn_count: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
     let mut centres: Vec<f64> = (0..pcn_count)
         .map(|i| {
             if pcn_count == 1 {
@@ -95,7 +96,70 @@ pub fn build(patients: u64, pcn_count: usize, icb_count: usize, rng: &mut ChaCha
         let j = rng.gen_range(0..=i);
         centres.swap(i, j);
     }
+    centres
+}
 
+/// One PCN's practices (3k–20k, smaller when the PCN itself is small),
+/// starting at patient index `first`; returns the next free index.
+fn add_practices(
+    practices: &mut Vec<Practice>,
+    p: usize,
+    size: u64,
+    mut first: u64,
+    practice_size: &LogNormal<f64>,
+    rng: &mut ChaCha8Rng,
+) -> u64 {
+    let lo = 3_000u64.min((size / 2).max(1));
+    let hi = 20_000u64.min(size.max(1));
+    let mut remaining = size;
+    while remaining > 0 {
+        let mut s = (practice_size.sample(rng) as u64).clamp(lo, hi.max(lo));
+        if s > remaining || remaining - s < lo {
+            s = remaining;
+        }
+        practices.push(Practice {
+            practice_code: format!(
+                "{}{:05}",
+                (b'A' + (practices.len() / 90_000 % 26) as u8) as char,
+                81_000 + practices.len() % 90_000
+            ),
+            pcn: p,
+            first,
+            size: s,
+        });
+        first += s;
+        remaining -= s;
+    }
+    first
+}
+
+/// One PCN's LSOAs (~1,600 registered residents each) around its centre.
+fn add_lsoas(
+    lsoas: &mut Vec<Lsoa>,
+    size: u64,
+    centre: f64,
+    spread: &Normal<f64>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
+    let n_lsoa = (size / 1_600).max(3) as usize;
+    let mut ids = Vec::with_capacity(n_lsoa);
+    for _ in 0..n_lsoa {
+        let decile = (centre + spread.sample(rng)).round().clamp(1.0, 10.0) as i32;
+        ids.push(lsoas.len());
+        lsoas.push(Lsoa {
+            code: format!("E01{:06}", 10_000 + lsoas.len() * 7),
+            decile,
+        });
+    }
+    ids
+}
+
+pub fn build(patients: u64, pcn_count: usize, icb_count: usize, rng: &mut ChaCha8Rng) -> Geography {
+    let pcn_count = pcn_count.max(1).min(patients.max(1) as usize);
+    let icb_count = icb_count.max(1).min(pcn_count);
+    let sizes = pcn_sizes(patients, pcn_count, rng);
+    let centres = deprivation_centres(pcn_count, rng);
+    // Fixed, valid parameters (positive scales): these cannot fail.
     let practice_size = LogNormal::new((8_000f64).ln(), 0.45).expect("valid lognormal");
     let spread = Normal::new(0.0, 1.4).expect("valid normal");
     let mut practices = Vec::new();
@@ -104,39 +168,8 @@ pub fn build(patients: u64, pcn_count: usize, icb_count: usize, rng: &mut ChaCha
     let mut first = 0u64;
     for (p, (&size, &centre)) in sizes.iter().zip(&centres).enumerate() {
         let icb = p * icb_count / pcn_count;
-        // Practices: 3k–20k, smaller when the PCN itself is small.
-        let lo = 3_000u64.min((size / 2).max(1));
-        let hi = 20_000u64.min(size.max(1));
-        let mut remaining = size;
-        while remaining > 0 {
-            let mut s = (practice_size.sample(rng) as u64).clamp(lo, hi.max(lo));
-            if s > remaining || remaining - s < lo {
-                s = remaining;
-            }
-            practices.push(Practice {
-                practice_code: format!(
-                    "{}{:05}",
-                    (b'A' + (practices.len() / 90_000 % 26) as u8) as char,
-                    81_000 + practices.len() % 90_000
-                ),
-                pcn: p,
-                first,
-                size: s,
-            });
-            first += s;
-            remaining -= s;
-        }
-        // LSOAs of ~1,600 registered residents each.
-        let n_lsoa = (size / 1_600).max(3) as usize;
-        let mut ids = Vec::with_capacity(n_lsoa);
-        for _ in 0..n_lsoa {
-            let decile = (centre + spread.sample(rng)).round().clamp(1.0, 10.0) as i32;
-            ids.push(lsoas.len());
-            lsoas.push(Lsoa {
-                code: format!("E01{:06}", 10_000 + lsoas.len() * 7),
-                decile,
-            });
-        }
+        first = add_practices(&mut practices, p, size, first, &practice_size, rng);
+        let ids = add_lsoas(&mut lsoas, size, centre, &spread, rng);
         // Deprived urban PCNs tend to be more diverse (Census 2021: London 36.8% White,
         // North East 90.6% White), so minority share rises with deprivation.
         let deprivation = (10.0 - centre) / 9.0;

@@ -25,6 +25,7 @@ use rayon::prelude::*;
 
 use crate::output::ParquetOut;
 use crate::rules::Codelist;
+use geography::Geography;
 use patient::{Buffers, CodeBook, Context, Windows};
 use realism::Tally;
 
@@ -56,6 +57,8 @@ pub enum GenerateError {
     OutExists(PathBuf),
     #[error("--after-t-share must be between 0 and 1")]
     BadShare,
+    #[error("--as-of {0} is too early for the windows before it")]
+    BadAsOf(NaiveDate),
     #[error("the codelists lack `{0}`, which the generator needs")]
     MissingCodelist(String),
     #[error("interrupted: nothing was written")]
@@ -85,6 +88,17 @@ pub struct TableRows {
     pub ae_attendances: u64,
     pub admissions: u64,
     pub imd: u64,
+}
+
+impl TableRows {
+    /// Adds another part's rows (the IMD table is written once, not per part).
+    fn add(&mut self, n: &TableRows) {
+        self.patients += n.patients;
+        self.events += n.events;
+        self.appointments += n.appointments;
+        self.ae_attendances += n.ae_attendances;
+        self.admissions += n.admissions;
+    }
 }
 
 fn days(d: NaiveDate) -> i32 {
@@ -126,16 +140,15 @@ fn codebook(lists: &[Codelist]) -> Result<CodeBook, GenerateError> {
     })
 }
 
-/// Generates the extract described by `cfg` into `cfg.out`. `progress` is
-/// called with the number of patients done so far. When `stop` becomes true
-/// (Ctrl-C) the run ends with [`GenerateError::Interrupted`] at the next chunk
-/// and its temporary folder is removed, so nothing half-written is left.
-pub fn generate(
-    cfg: &GenerateConfig,
-    codelists: &[Codelist],
-    progress: &(dyn Fn(u64) + Sync),
-    stop: &AtomicBool,
-) -> Result<GenerateSummary, GenerateError> {
+fn io_error(path: &Path, source: std::io::Error) -> GenerateError {
+    GenerateError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Checks the configuration and the output folder before any work.
+fn check(cfg: &GenerateConfig) -> Result<(), GenerateError> {
     if cfg.patients == 0 {
         return Err(GenerateError::NoPatients);
     }
@@ -151,23 +164,16 @@ pub fn generate(
             return Err(GenerateError::OutExists(out.clone()));
         }
     }
-    let codes = codebook(codelists)?;
-    let mut geo_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    geo_rng.set_stream(u64::MAX);
-    let pcns = cfg
-        .pcns
-        .unwrap_or_else(|| geography::default_pcns(cfg.patients));
-    let geo = geography::build(cfg.patients, pcns, cfg.icbs, &mut geo_rng);
+    Ok(())
+}
 
-    let io = |path: &Path, source: std::io::Error| GenerateError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+/// A fresh hidden folder beside `out` to build the extract in.
+fn temp_folder(out: &Path) -> Result<PathBuf, GenerateError> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
     let temp = parent.join(format!(
         ".{}.generating.{}",
         out.file_name()
@@ -176,94 +182,76 @@ pub fn generate(
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&temp);
-    std::fs::create_dir_all(&temp).map_err(|e| io(&temp, e))?;
-    let cleanup = TempDir(temp.clone());
+    std::fs::create_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
+    Ok(temp)
+}
 
-    let t = days(cfg.as_of);
-    let month =
-        |m: u32| days(crate::rules::config::months_before(cfg.as_of, m).expect("recent dates"));
-    let ctx = Context {
-        geo: &geo,
-        codes: &codes,
-        w: Windows {
-            t,
-            m6: month(6),
-            m9: month(9),
-            m12: month(12),
-            m24: month(24),
-        },
-        after_t_share: cfg.after_t_share,
+/// The window starts of the realism tally (T minus 6, 9, 12 and 24 months).
+fn windows(as_of: NaiveDate) -> Result<Windows, GenerateError> {
+    let month = |m: u32| {
+        crate::rules::config::months_before(as_of, m)
+            .map(days)
+            .map_err(|_| GenerateError::BadAsOf(as_of))
     };
+    Ok(Windows {
+        t: days(as_of),
+        m6: month(6)?,
+        m9: month(9)?,
+        m12: month(12)?,
+        m24: month(24)?,
+    })
+}
 
-    let parts = cfg.patients.div_ceil(PART);
-    let split = parts > 1;
-    let tables = [
-        "patients",
-        "events",
-        "appointments",
-        "ae_attendances",
-        "admissions",
-    ];
-    if split {
-        for name in tables {
-            let d = temp.join(name);
-            std::fs::create_dir_all(&d).map_err(|e| io(&d, e))?;
-        }
-    }
-    let done = AtomicU64::new(0);
-    let results: Vec<Result<(Tally, TableRows), GenerateError>> = (0..parts)
-        .into_par_iter()
-        .map(|part| {
-            let first = part * PART;
-            let last = ((part + 1) * PART).min(cfg.patients);
-            let path = |name: &str| {
-                if split {
-                    temp.join(name).join(format!("part-{part:05}.parquet"))
-                } else {
-                    temp.join(format!("{name}.parquet"))
-                }
-            };
-            let mut writers = Writers::create(&path).map_err(|(p, e)| io(&p, e))?;
-            let mut tally = Tally::default();
-            let mut rows = TableRows::default();
-            let mut chunk_start = first;
-            while chunk_start < last {
-                if stop.load(Ordering::Relaxed) {
-                    return Err(GenerateError::Interrupted);
-                }
-                let chunk_end = (chunk_start + CHUNK).min(last);
-                let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-                rng.set_stream(chunk_start / CHUNK);
-                let mut b = Buffers::default();
-                for i in chunk_start..chunk_end {
-                    patient::simulate(i, &ctx, &mut b, &mut tally, &mut rng);
-                }
-                writers.write(b, &mut rows).map_err(|(p, e)| io(&p, e))?;
-                let n = done.fetch_add(chunk_end - chunk_start, Ordering::Relaxed) + chunk_end
-                    - chunk_start;
-                progress(n);
-                chunk_start = chunk_end;
-            }
-            writers.commit().map_err(|(p, e)| io(&p, e))?;
-            Ok((tally, rows))
-        })
-        .collect();
+/// The tables of an extract, as files (one part) or folders of parts.
+const TABLES: [&str; 5] = [
+    "patients",
+    "events",
+    "appointments",
+    "ae_attendances",
+    "admissions",
+];
+
+/// Simulates patients `first..last` into their own files, chunk by chunk,
+/// each chunk with its own seeded stream (so a seed gives the same extract
+/// however the parts are scheduled).
+fn simulate_part(
+    cfg: &GenerateConfig,
+    ctx: &Context,
+    path: &dyn Fn(&str) -> PathBuf,
+    (first, last): (u64, u64),
+    done: &AtomicU64,
+    progress: &(dyn Fn(u64) + Sync),
+    stop: &AtomicBool,
+) -> Result<(Tally, TableRows), GenerateError> {
+    let mut writers = Writers::create(path).map_err(|(p, e)| io_error(&p, e))?;
     let mut tally = Tally::default();
     let mut rows = TableRows::default();
-    if stop.load(Ordering::Relaxed) {
-        return Err(GenerateError::Interrupted);
+    let mut chunk_start = first;
+    while chunk_start < last {
+        if stop.load(Ordering::Relaxed) {
+            return Err(GenerateError::Interrupted);
+        }
+        let chunk_end = (chunk_start + CHUNK).min(last);
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        rng.set_stream(chunk_start / CHUNK);
+        let mut b = Buffers::default();
+        for i in chunk_start..chunk_end {
+            patient::simulate(i, ctx, &mut b, &mut tally, &mut rng);
+        }
+        writers
+            .write(b, &mut rows)
+            .map_err(|(p, e)| io_error(&p, e))?;
+        let n =
+            done.fetch_add(chunk_end - chunk_start, Ordering::Relaxed) + chunk_end - chunk_start;
+        progress(n);
+        chunk_start = chunk_end;
     }
-    for r in results {
-        let (t, n) = r?;
-        tally.merge(&t);
-        rows.patients += n.patients;
-        rows.events += n.events;
-        rows.appointments += n.appointments;
-        rows.ae_attendances += n.ae_attendances;
-        rows.admissions += n.admissions;
-    }
+    writers.commit().map_err(|(p, e)| io_error(&p, e))?;
+    Ok((tally, rows))
+}
 
-    // The IMD reference table for the extract's LSOAs.
+/// The IMD reference table for the extract's LSOAs, written into `temp`.
+fn write_imd(geo: &Geography, temp: &Path) -> Result<u64, GenerateError> {
     let imd_schema = Arc::new(Schema::new(vec![
         Field::new("lsoa_code", DataType::Utf8, false),
         Field::new("imd_decile", DataType::Int32, false),
@@ -279,20 +267,83 @@ pub fn generate(
             )),
         ],
     )
-    .expect("imd columns match the schema");
-    rows.imd = imd.num_rows() as u64;
+    .map_err(|e| io_error(temp, std::io::Error::other(e)))?;
+    let rows = imd.num_rows() as u64;
     let imd_path = temp.join("imd.parquet");
-    crate::output::write_parquet(&imd_path, imd_schema, &[imd]).map_err(|e| io(&imd_path, e))?;
+    crate::output::write_parquet(&imd_path, imd_schema, &[imd])
+        .map_err(|e| io_error(&imd_path, e))?;
+    Ok(rows)
+}
 
+/// Generates the extract described by `cfg` into `cfg.out`. `progress` is
+/// called with the number of patients done so far. When `stop` becomes true
+/// (Ctrl-C) the run ends with [`GenerateError::Interrupted`] at the next chunk
+/// and its temporary folder is removed, so nothing half-written is left.
+pub fn generate(
+    cfg: &GenerateConfig,
+    codelists: &[Codelist],
+    progress: &(dyn Fn(u64) + Sync),
+    stop: &AtomicBool,
+) -> Result<GenerateSummary, GenerateError> {
+    check(cfg)?;
+    let codes = codebook(codelists)?;
+    let mut geo_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    geo_rng.set_stream(u64::MAX);
+    let pcns = cfg
+        .pcns
+        .unwrap_or_else(|| geography::default_pcns(cfg.patients));
+    let geo = geography::build(cfg.patients, pcns, cfg.icbs, &mut geo_rng);
+    let temp = temp_folder(&cfg.out)?;
+    let cleanup = TempDir(temp.clone());
+    let ctx = Context {
+        geo: &geo,
+        codes: &codes,
+        w: windows(cfg.as_of)?,
+        after_t_share: cfg.after_t_share,
+    };
+    let parts = cfg.patients.div_ceil(PART);
+    let split = parts > 1;
+    if split {
+        for name in TABLES {
+            let d = temp.join(name);
+            std::fs::create_dir_all(&d).map_err(|e| io_error(&d, e))?;
+        }
+    }
+    let done = AtomicU64::new(0);
+    let results: Vec<Result<(Tally, TableRows), GenerateError>> = (0..parts)
+        .into_par_iter()
+        .map(|part| {
+            let path = |name: &str| {
+                if split {
+                    temp.join(name).join(format!("part-{part:05}.parquet"))
+                } else {
+                    temp.join(format!("{name}.parquet"))
+                }
+            };
+            let range = (part * PART, ((part + 1) * PART).min(cfg.patients));
+            simulate_part(cfg, &ctx, &path, range, &done, progress, stop)
+        })
+        .collect();
     if stop.load(Ordering::Relaxed) {
         return Err(GenerateError::Interrupted);
     }
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(|e| io(out, e))?;
+    let mut tally = Tally::default();
+    let mut rows = TableRows::default();
+    for r in results {
+        let (t, n) = r?;
+        tally.merge(&t);
+        rows.add(&n);
     }
-    std::fs::rename(&temp, out).map_err(|e| io(out, e))?;
+    rows.imd = write_imd(&geo, &temp)?;
+    if stop.load(Ordering::Relaxed) {
+        return Err(GenerateError::Interrupted);
+    }
+    let out = &cfg.out;
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(|e| io_error(out, e))?;
+    }
+    std::fs::rename(&temp, out).map_err(|e| io_error(out, e))?;
     std::mem::forget(cleanup);
-
     let mut pcn_sizes = vec![0u64; geo.pcns.len()];
     for p in &geo.practices {
         pcn_sizes[p.pcn] += p.size;

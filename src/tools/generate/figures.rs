@@ -292,3 +292,106 @@ pub const ELECTIVE_RATE: [f64; 6] = [0.02, 0.03, 0.06, 0.14, 0.28, 0.25];
 /// Social-prescribing referrals in 12 months per registered person before
 /// the need multipliers (PCN targets 16–22 per 1,000, figures.md §6).
 pub const SP_REFERRAL_BASE: f64 = 0.012;
+
+// ---------------------------------------------------------------------------
+// The simulation's other rates and shares. These are ours, not published
+// figures: each was set so that the realism table (realism.rs) comes out
+// near the published figures above, or to give the rules' edge cases.
+
+/// One uniform draw picks among several outcomes by cumulative shares: each
+/// `…_UP_TO` is the running total up to and including that outcome.
+///
+/// No LSOA recorded (1%), then an LSOA outside England, with no decile (0.5%).
+pub const NO_LSOA_UP_TO: f64 = 0.01;
+pub const OUTSIDE_ENGLAND_UP_TO: f64 = 0.015;
+/// Sex: female 50.5%, male 49.4%, indeterminate 0.05%, the rest unknown.
+pub const FEMALE_UP_TO: f64 = 0.505;
+pub const MALE_UP_TO: f64 = 0.999;
+pub const INDETERMINATE_UP_TO: f64 = 0.9995;
+/// Ethnicity not known (null, 7%), then not stated (Z, 6%).
+pub const ETHNICITY_NOT_KNOWN_UP_TO: f64 = 0.07;
+pub const ETHNICITY_NOT_STATED_UP_TO: f64 = 0.13;
+/// Registered in the last year, and left in the last three years.
+pub const JOINED_LAST_YEAR_SHARE: f64 = 0.08;
+pub const LEFT_LAST_3_YEARS_SHARE: f64 = 0.06;
+/// Annual probability of death by age (ONS life tables, rounded):
+/// (lowest age of the band, probability), bands up to the next.
+pub const ANNUAL_MORTALITY: [(u32, f64); 6] = [
+    (0, 0.0005),
+    (40, 0.003),
+    (65, 0.015),
+    (75, 0.045),
+    (85, 0.12),
+    (90, 0.2),
+];
+/// The latent health factor: Gamma(shape, scale), mean 1.
+pub const HEALTH_SHAPE: f64 = 2.0;
+pub const HEALTH_SCALE: f64 = 0.5;
+/// Caps on a condition's and a need's probability for one patient.
+pub const CONDITION_CAP: f64 = 0.95;
+pub const NEED_CAP: f64 = 0.9;
+/// Coded reviews of a condition per year since onset (last 5 years), and
+/// repeat codes of a need per year since onset.
+pub const CONDITION_REVIEWS_PER_YEAR: f64 = 0.5;
+pub const NEED_CODES_PER_YEAR: f64 = 0.6;
+/// The deprivation gradient of frailty, and the cap on its probability.
+pub const FRAILTY_GRADIENT: f64 = 0.3;
+/// Pregnancies: extra pregnancy codes (Poisson mean), and the share admitted
+/// for maternity care.
+pub const PREGNANCY_EXTRA_CODES: f64 = 2.0;
+pub const MATERNITY_ADMISSION_SHARE: f64 = 0.5;
+/// Blood-pressure readings per year: hypertensive, aged 40+, other adults.
+pub const BP_READINGS_HYPERTENSIVE: f64 = 1.3;
+pub const BP_READINGS_40_PLUS: f64 = 0.4;
+pub const BP_READINGS_ADULT: f64 = 0.15;
+/// Systolic readings: mean for hypertensives and others, standard deviation.
+pub const BP_MEAN_HYPERTENSIVE: f64 = 142.0;
+pub const BP_MEAN_OTHER: f64 = 128.0;
+pub const BP_SD: f64 = 14.0;
+/// Codes in no codelist per year: (base + age / per_age_years) × years, over 5 years.
+pub const EVERYDAY_CODES_BASE: f64 = 2.0;
+pub const EVERYDAY_CODES_PER_AGE_YEARS: f64 = 12.0;
+pub const EVERYDAY_CODE_YEARS: f64 = 5.0;
+/// Share of everyday codes that carry a value.
+pub const EVERYDAY_VALUE_SHARE: f64 = 0.2;
+/// Social-prescribing referral multipliers: lonely, social needs, mental
+/// health (added to 1), children, the cap, a referral before the last 12
+/// months (× the probability), a decline (× the probability, capped).
+pub const SP_LONELY: f64 = 3.0;
+pub const SP_SOCIAL_NEEDS: f64 = 1.5;
+pub const SP_MENTAL_HEALTH: f64 = 1.0;
+pub const SP_CHILD: f64 = 0.3;
+pub const SP_CAP: f64 = 0.6;
+pub const SP_EARLIER: f64 = 1.2;
+pub const SP_DECLINED: f64 = 0.25;
+pub const SP_DECLINED_CAP: f64 = 0.3;
+/// GP appointments: per long-term condition, deprivation gradient, mental
+/// health, women 18–64, the personal propensity's Gamma shape, and the
+/// did-not-attend (with its deprivation gradient) and cancelled shares.
+pub const GP_PER_LTC: f64 = 0.25;
+pub const GP_GRADIENT: f64 = 0.1;
+pub const GP_MENTAL_HEALTH: f64 = 0.4;
+pub const GP_WOMEN_18_64: f64 = 1.4;
+pub const GP_PROPENSITY_SHAPE: f64 = 1.3;
+pub const GP_DNA_SHARE: f64 = 0.05;
+pub const GP_DNA_GRADIENT: f64 = 0.5;
+pub const GP_CANCELLED_SHARE: f64 = 0.07;
+/// Appointment modes: home visits (80+, others), video, then telephone up to
+/// this cumulative share; the rest face to face.
+pub const HOME_VISIT_80_PLUS: f64 = 0.08;
+pub const HOME_VISIT_OTHER: f64 = 0.01;
+pub const VIDEO_SHARE: f64 = 0.015;
+pub const TELEPHONE_UP_TO: f64 = 0.33;
+/// A&E: per long-term condition, deprivation gradient, SMI, inclusion health,
+/// the propensity's Gamma shape.
+pub const AE_PER_LTC: f64 = 0.2;
+pub const AE_GRADIENT: f64 = 0.35;
+pub const AE_SMI: f64 = 1.5;
+pub const AE_INCLUSION_HEALTH: f64 = 1.0;
+pub const AE_PROPENSITY_SHAPE: f64 = 0.45;
+/// Emergency admissions: per long-term condition, gradient, Gamma shape; and
+/// the share of other (not elective) planned admissions.
+pub const ADMISSION_PER_LTC: f64 = 0.35;
+pub const ADMISSION_GRADIENT: f64 = 0.3;
+pub const ADMISSION_PROPENSITY_SHAPE: f64 = 0.5;
+pub const OTHER_ADMISSION_SHARE: f64 = 0.05;

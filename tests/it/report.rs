@@ -15,24 +15,11 @@ fn artefacts() -> PathBuf {
     dir
 }
 
-/// The reports for the committed sample extract, written once per test run.
+/// The reports for the committed sample extract: those of the one shared
+/// `phm demo` run (`phm report` writes the same folder).
 fn sample_reports() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let out = artefacts().join("sample");
-        let _ = std::fs::remove_dir_all(&out);
-        let (code, stdout, err) = phm(&[
-            "report",
-            "--quiet",
-            "--extract",
-            "sample-data/extract",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert_eq!(code, 0, "{err}");
-        assert!(stdout.contains("ICB report"), "{stdout}");
-        out
-    })
+    DIR.get_or_init(|| crate::common::sample_demo().join("report"))
 }
 
 fn svg(path: &Path) -> String {

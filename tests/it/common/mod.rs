@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
@@ -517,4 +517,26 @@ pub fn files(dir: &Path) -> Vec<String> {
         .into_iter()
         .filter(|f| dir.join(f).is_file())
         .collect()
+}
+
+/// `phm demo` on the committed sample extract, run once per test process and
+/// shared by every test that only reads its outputs (the reports, the golden
+/// files), instead of each recomputing the same pipeline.
+pub fn sample_demo() -> &'static Path {
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sample-demo");
+        let _ = std::fs::remove_dir_all(&out);
+        let (code, stdout, err) = phm(&[
+            "demo",
+            "--quiet",
+            "--extract",
+            "sample-data/extract",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "phm demo on the sample data: {err}");
+        assert!(stdout.contains("outputs written"), "{stdout}");
+        out
+    })
 }

@@ -130,32 +130,6 @@ fn features_and_inequalities_on_a_ballista_cluster_equal_the_local_engine() {
             "{file} differs between the local engine and Ballista"
         );
     }
-
-    // The rule tables of tests/spec hold on the cluster too.
-    let mut failures = Vec::new();
-    for spec in crate::rule_tables::load_all() {
-        let name = spec.path.file_stem().unwrap().to_string_lossy().to_string();
-        let dir = work.join(format!("spec-{name}"));
-        spec.extract.write(&dir);
-        let out = work.join(format!("spec-{name}.parquet"));
-        let (code, _, err) = crate::common::phm(&[
-            "features",
-            "--quiet",
-            "--extract",
-            dir.to_str().unwrap(),
-            "--as-of",
-            &spec.as_of,
-            "--engine",
-            &url,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert_eq!(code, 0, "{name}: {err}");
-        let batch = crate::common::read_parquet(&out);
-        let rows = crate::common::rows_of(std::slice::from_ref(&batch));
-        failures.extend(crate::rule_tables::check(&spec, &rows, batch.num_rows()));
-    }
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! style of ehrQL's spec tests, format in `tests/spec/README.md`) is parsed
 //! into a small extract, run through the real features SQL, and checked cell
 //! by cell against the expected features written in the file by hand.
-//! `ballista.rs` runs the same files on a Ballista cluster with [`check`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

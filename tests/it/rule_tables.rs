@@ -253,21 +253,7 @@ pub fn check(spec: &Spec, rows: &BTreeMap<i64, Row>, row_count: usize) -> Vec<St
 async fn run_locally(spec: &Spec) -> (BTreeMap<i64, Row>, usize) {
     let dir = tempfile::tempdir().unwrap();
     spec.extract.write(dir.path());
-    let options = phm::pipeline::RunOptions {
-        extract: dir.path().to_path_buf(),
-        as_of: Some(d(&spec.as_of)),
-        ..Default::default()
-    };
-    let pipeline = phm::pipeline::Pipeline::open(&options).await.unwrap();
-    pipeline.ensure_features().await.unwrap();
-    let batches = pipeline
-        .ctx
-        .sql("SELECT * FROM features")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    let batches = feature_batches(dir.path(), &spec.as_of).await;
     let count = batches.iter().map(|b| b.num_rows()).sum();
     (rows_of(&batches), count)
 }

@@ -353,6 +353,12 @@ pub fn rows_of(batches: &[RecordBatch]) -> BTreeMap<i64, Row> {
 
 /// Runs the real pipeline and returns the scored features by patient_id.
 pub async fn features(dir: &Path, as_of: &str) -> BTreeMap<i64, Row> {
+    rows_of(&feature_batches(dir, as_of).await)
+}
+
+/// The scored features table as the pipeline registers it, every batch (so
+/// a caller can also count rows, which [`rows_of`] would merge by id).
+pub async fn feature_batches(dir: &Path, as_of: &str) -> Vec<RecordBatch> {
     let options = RunOptions {
         extract: dir.to_path_buf(),
         as_of: Some(d(as_of)),
@@ -362,15 +368,14 @@ pub async fn features(dir: &Path, as_of: &str) -> BTreeMap<i64, Row> {
         .await
         .unwrap_or_else(|e| panic!("pipeline failed: {e}"));
     pipeline.ensure_features().await.unwrap();
-    let batches = pipeline
+    pipeline
         .ctx
         .sql("SELECT * FROM features")
         .await
         .unwrap()
         .collect()
         .await
-        .unwrap();
-    rows_of(&batches)
+        .unwrap()
 }
 
 pub fn b(row: &Row, col: &str) -> bool {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Times whole `phm` runs on a generated extract: median wall time and peak RSS.
 
-For each command (features, inequalities, compare, propose, report when built)
+For each command (features, inequalities, compare, propose, report, and demo: the
+whole pipeline)
 the runs are interleaved so machine noise hits every command alike. The
 inequalities run is also timed with the SII simulation cut to 1,000 repetitions
 (the package's minimum) so the Monte Carlo share of the run can be read off as
@@ -53,6 +54,8 @@ def main():
             + ["--rules", rules_1k, "--out", os.path.join(out, "ineq1k")],
             "compare": [phm, "compare"] + common + ["--indicator", "high_need", "--out", os.path.join(out, "cmp")],
             "propose": [phm, "propose"] + common + ["--out", os.path.join(out, "prop")],
+            # The whole pipeline (features, cohorts, proposal, inequalities, reports).
+            "demo": [phm, "demo", "--quiet", "--extract", extract, "--out", os.path.join(out, "demo")],
         }
         help_text = subprocess.run([phm, "--help"], capture_output=True, text=True).stdout
         if re.search(r"^\s+report\b", help_text, re.M):

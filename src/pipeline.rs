@@ -66,6 +66,11 @@ pub struct Pipeline {
     pub(crate) local: bool,
     /// Whether the scored `features` table is registered yet.
     features_registered: std::sync::atomic::AtomicBool,
+    /// The memory of features held as an in-memory table, reserved from the
+    /// session's pool for as long as the pipeline (and the table) lives.
+    pub(crate) held_features: std::sync::Mutex<
+        Option<std::sync::Arc<datafusion::execution::memory_pool::MemoryReservation>>,
+    >,
 }
 
 /// The latest event date: the default reference date (extract.md).
@@ -144,6 +149,7 @@ impl Pipeline {
             scratch,
             local: options.engine.remote.is_none(),
             features_registered: std::sync::atomic::AtomicBool::new(false),
+            held_features: std::sync::Mutex::new(None),
         })
     }
 
@@ -253,6 +259,23 @@ impl Pipeline {
             return Ok(());
         }
         self.register_scored_features().await?;
+        self.features_ready().await
+    }
+
+    /// Writes the scored features to `out` (as `phm features` does) and
+    /// registers them for the later stages, computing them once where they
+    /// fit in memory: `phm demo` needs both.
+    pub async fn write_and_register_features(&self, out: &Path) -> Result<u64> {
+        if self.features_registered.load(Ordering::Acquire) {
+            return self.write_features(out).await;
+        }
+        let rows = self.write_and_register_scored_features(out).await?;
+        self.features_ready().await?;
+        Ok(rows)
+    }
+
+    /// With `features` registered: the segments view over it, and the flag.
+    async fn features_ready(&self) -> Result<()> {
         let params = self.rules.config()?.parameters(self.as_of)?;
         crate::proposals::segments::Segments::load(&self.rules)?
             .register(&self.ctx, &self.rules.origin, &params)
@@ -289,11 +312,13 @@ impl Pipeline {
     /// summary measures tallied, published (disclosure-controlled) and
     /// turned into statistics, and the report's own published counts.
     pub async fn report_data(&self, proposal: Proposal) -> Result<ReportData> {
+        let mut watch = crate::engine::timings::Stopwatch::start();
         let config = self.indicator_config()?;
         let indicators = config.indicators.clone();
         let mut counted = indicators.clone();
         counted.extend(summary_measures());
         let tallies = self.tallies(&counted).await?;
+        watch.lap("tallies");
         let measures = Measures::after(indicators.len());
         let disclosure = Disclosure::Controlled;
         let published = PublishedCounts::of(&tallies, disclosure);
@@ -302,9 +327,12 @@ impl Pipeline {
             simulation: config.simulation.clone(),
         };
         let inequalities = indicator_statistics(&tallies, &published, indicators.len(), &options)?;
+        watch.lap("published, inequalities");
         let comparisons = key_comparisons(&tallies, &published, indicators.len())?;
+        watch.lap("comparisons");
         let population = self.population().await?;
         let need_scores = self.need_scores().await?;
+        watch.lap("population, need scores");
         let rules = self.rules.config()?;
         let high_need_score = self.scoring.need.high_need_score;
         let shared = SharedCounts::of(
@@ -318,6 +346,7 @@ impl Pipeline {
             },
             disclosure,
         );
+        watch.lap("shared counts");
         Ok(ReportData {
             as_of: self.as_of,
             activity_months: rules.activity_months(),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Printer;
+use crate::engine::timings::Stopwatch;
 use crate::error::{PhmError, Result};
 use crate::pipeline::{Pipeline, RunOptions};
 
@@ -40,12 +41,14 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     };
     // Opened (and validated) before anything is written, so a bad extract
     // leaves no output folder behind.
+    let mut watch = Stopwatch::start();
     let pipeline = Pipeline::open(&options).await?;
+    watch.lap("open and validate");
     super::print_warnings(printer, &pipeline.warnings);
     std::fs::create_dir_all(&a.out).map_err(|e| PhmError::write(&a.out, e))?;
     let features = a.out.join("features.parquet");
-    let rows = pipeline.write_features(&features).await?;
-    pipeline.ensure_features().await?;
+    let rows = pipeline.write_and_register_features(&features).await?;
+    watch.lap("features");
     printer.note(format!(
         "phm: {rows} registered patients at {}",
         pipeline.as_of
@@ -57,6 +60,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         crate::output::table::write_table(&path, schema, &batches)?;
         written.push(path);
     }
+    watch.lap("cohorts and attrition");
     let proposals = a.out.join("proposals");
     std::fs::create_dir_all(&proposals).map_err(|e| PhmError::write(&proposals, e))?;
     let excluded = crate::proposals::review::excluded(&proposals)?;
@@ -64,14 +68,18 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     written.extend(crate::proposals::run::write_proposal(
         &proposals, &proposal,
     )?);
+    watch.lap("proposal");
     let data = pipeline.report_data(proposal).await?;
+    watch.lap("report data");
     let inequalities = a.out.join("inequalities");
     crate::analysis::inequalities::write(&inequalities, &data.inequalities)?;
     written.push(inequalities.join("inequalities.csv"));
     written.push(inequalities.join("sii.csv"));
     written.push(inequalities.join("gap.csv"));
+    watch.lap("inequalities written");
     let report_options = crate::report::ReportOptions::default();
     let files = crate::report::write_reports(&data, &a.out.join("report"), &report_options)?;
+    watch.lap("reports");
     for s in &data.proposal.summaries {
         say!("{}: {}", s.pcn_code, s.reading);
     }

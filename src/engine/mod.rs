@@ -7,6 +7,7 @@
 
 pub mod decode;
 pub mod scratch;
+pub mod timings;
 
 use std::path::PathBuf;
 use std::sync::Arc;

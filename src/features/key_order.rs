@@ -99,6 +99,20 @@ impl KeyOrdered {
         self.order.is_empty()
     }
 
+    /// Every row in batches of at most `rows`, in the order they were
+    /// gathered (not key order), as slices of the held arrays: no copy.
+    pub fn gathered_batches(&self, rows: usize) -> Result<Vec<RecordBatch>, ArrowError> {
+        let rows = rows.max(1);
+        (0..self.len())
+            .step_by(rows)
+            .map(|start| {
+                let len = rows.min(self.len() - start);
+                let columns = self.columns.iter().map(|c| c.slice(start, len)).collect();
+                RecordBatch::try_new(self.schema.clone(), columns)
+            })
+            .collect()
+    }
+
     /// Output rows `start..start + len` (clipped to the end) as one batch, each
     /// column taken on the rayon pool.
     pub fn slice(&self, start: usize, len: usize) -> Result<RecordBatch, ArrowError> {
@@ -167,6 +181,32 @@ mod tests {
         assert_eq!(order.slice(1, 3).unwrap(), expected.slice(1, 3));
         assert_eq!(order.slice(4, 10).unwrap(), expected.slice(4, 1));
         assert_eq!(order.slice(9, 10).unwrap().num_rows(), 0);
+    }
+
+    #[test]
+    fn gathered_batches_are_every_row_once_as_gathered_in_batches_of_at_most_n() {
+        let order = ordered(vec![
+            batch(&[30, 10], &[Some(true), None], &[Some("c"), Some("a")]),
+            batch(
+                &[20, 40, 5],
+                &[Some(false), Some(true), Some(false)],
+                &[None, Some("d"), Some("e")],
+            ),
+        ]);
+        let gathered = order.gathered_batches(2).unwrap();
+        let sizes: Vec<usize> = gathered.iter().map(RecordBatch::num_rows).collect();
+        assert_eq!(sizes, [2, 2, 1]);
+        // The rows in the order of the input batches, not in key order.
+        let whole = datafusion::arrow::compute::concat_batches(&schema(), &gathered).unwrap();
+        let expected = batch(
+            &[30, 10, 20, 40, 5],
+            &[Some(true), None, Some(false), Some(true), Some(false)],
+            &[Some("c"), Some("a"), None, Some("d"), Some("e")],
+        );
+        assert_eq!(whole, expected);
+        assert!(ordered(Vec::new()).gathered_batches(8).unwrap().is_empty());
+        // Batches of 0 rows are asked as 1.
+        assert_eq!(order.gathered_batches(0).unwrap().len(), 5);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The scored features table (rules.md §2–3): runs the features plan the
 //! rule views define, appends the score columns (scoring.rs) batch by batch,
-//! and writes or registers the result, sorted by patient_id. One streaming
-//! plan: each source table is scanned once and aggregated per patient before
-//! the joins. When the features fit in half the memory pool, the plan's final
-//! `ORDER BY patient_id` is left to key_order.rs, which orders and writes the
-//! scored rows on all cores; otherwise DataFusion sorts, spilling as it needs.
-//! The columns are checked against the contract (contract.rs) when the
-//! pipeline opens.
+//! and writes or registers the result. One streaming plan: each source table
+//! is scanned once and aggregated per patient before the joins. When the
+//! scored features fit in half the memory pool they are held (reserved from
+//! the pool): a written file is put in patient order by key_order.rs on all
+//! cores, and the table `features` the later stages read is those held rows,
+//! so `phm demo` runs the plan once for both. Otherwise DataFusion sorts,
+//! spilling as it needs, and `features` is a scratch Parquet file. The
+//! columns are checked against the contract (contract.rs) when the pipeline
+//! opens.
 
 pub mod contract;
 pub mod key_order;
@@ -34,6 +36,7 @@ use scoring::ScoringConfig;
 /// reservation of the session's memory pool, with the order of their rows.
 struct HeldFeatures {
     rows: KeyOrdered,
+    /// Released when dropped; kept by the pipeline while the rows are its table.
     _reservation: Arc<MemoryReservation>,
 }
 
@@ -68,21 +71,70 @@ impl Pipeline {
 
     /// Computes the scored features once and registers them as the table
     /// `features` (for analyst queries, cohorts, proposals, statistics and
-    /// reports). They stream to a temporary Parquet file in the spill folder
-    /// (`--spill-dir`, else the system temp folder) rather than into memory, so
-    /// a 10M-patient run stays within `--memory-limit`, and a Ballista
-    /// cluster's executors can read them like any other table (on one machine
-    /// they see the same folder; on a real cluster give a shared --spill-dir).
-    /// The file is removed when the pipeline is dropped. Returns the rows.
+    /// reports). When they fit in half the memory pool they stay in memory,
+    /// reserved from the pool; otherwise they stream to a temporary Parquet
+    /// file in the spill folder (`--spill-dir`, else the system temp folder),
+    /// so a run stays within `--memory-limit`, and a Ballista cluster's
+    /// executors can read them like any other table (on one machine they see
+    /// the same folder; on a real cluster give a shared --spill-dir). The
+    /// file is removed when the pipeline is dropped. Returns the rows.
     pub(crate) async fn register_scored_features(&self) -> Result<u64> {
+        if let Some(held) = self.features_in_memory().await? {
+            let rows = held.rows.len() as u64;
+            self.register_held(held)?;
+            return Ok(rows);
+        }
         let path = self.scratch.next_path("features");
-        // Row groups of 128k rows so later scans split across all cores;
-        // light compression, since the file lives only for this run.
-        let props = datafusion::parquet::file::properties::WriterProperties::builder()
-            .set_compression(datafusion::parquet::basic::Compression::LZ4_RAW)
-            .set_max_row_group_row_count(Some(1 << 17))
-            .build();
-        let rows = self.stream_features_to(&path, props).await?;
+        let rows = self.stream_features_to(&path, scratch_properties()).await?;
+        self.register_features_file(&path).await?;
+        Ok(rows)
+    }
+
+    /// Writes the features to `out` and registers them as `features`, from
+    /// one run of the features plan when they fit in memory (written from
+    /// the held rows, which then become the table); otherwise the plan runs
+    /// twice, once for the file and once for the table. Returns the rows.
+    pub(crate) async fn write_and_register_scored_features(&self, out: &Path) -> Result<u64> {
+        let Some(held) = self.features_in_memory().await? else {
+            let rows = self.write_features(out).await?;
+            self.register_scored_features().await?;
+            return Ok(rows);
+        };
+        let rows = write_in_order(&held, out, crate::output::parquet_properties()).await?;
+        self.register_held(held)?;
+        Ok(rows)
+    }
+
+    /// Registers held features as the in-memory table `features`: slices of
+    /// the held arrays (no copy), split over the session's partitions, and
+    /// kept reserved in the memory pool while the pipeline lives. The rows
+    /// are not in patient order, as in a scan over several partitions: every
+    /// query over `features` orders what it returns.
+    fn register_held(&self, held: HeldFeatures) -> Result<()> {
+        let schema = held.rows.schema();
+        let batch_rows = self.ctx.state().config().batch_size();
+        let batches = held
+            .rows
+            .gathered_batches(batch_rows)
+            .map_err(datafusion::error::DataFusionError::from)?;
+        let partitions = self.ctx.state().config().target_partitions().max(1);
+        let per_partition = batches.len().div_ceil(partitions).max(1);
+        let mut split: Vec<Vec<RecordBatch>> = batches
+            .chunks(per_partition)
+            .map(<[RecordBatch]>::to_vec)
+            .collect();
+        if split.is_empty() {
+            split.push(Vec::new());
+        }
+        let table = datafusion::datasource::MemTable::try_new(schema, split)?;
+        self.ctx.register_table("features", Arc::new(table))?;
+        if let Ok(mut reserved) = self.held_features.lock() {
+            *reserved = Some(held._reservation);
+        }
+        Ok(())
+    }
+
+    async fn register_features_file(&self, path: &Path) -> Result<()> {
         self.ctx
             .register_parquet(
                 "features",
@@ -90,7 +142,7 @@ impl Pipeline {
                 datafusion::prelude::ParquetReadOptions::default(),
             )
             .await?;
-        Ok(rows)
+        Ok(())
     }
 
     /// Writes the features table to `out` (Parquet, atomically).
@@ -105,7 +157,7 @@ impl Pipeline {
     /// else streamed from DataFusion's (spilling) sort.
     async fn stream_features_to(&self, out: &Path, properties: WriterProperties) -> Result<u64> {
         if let Some(held) = self.features_in_memory().await? {
-            return write_in_order(held, out, properties).await;
+            return write_in_order(&held, out, properties).await;
         }
         let (schema, mut stream) = self.features_stream().await?;
         let mut file = crate::output::ParquetOut::create_with(out, schema, properties)
@@ -210,10 +262,20 @@ async fn hold_scored_partition(
     Ok(held)
 }
 
+/// The scratch copy of the features: row groups of 128k rows so later scans
+/// split across all cores; light compression, since the file lives only for
+/// this run.
+fn scratch_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(datafusion::parquet::basic::Compression::LZ4_RAW)
+        .set_max_row_group_row_count(Some(1 << 17))
+        .build()
+}
+
 /// Writes held features to `out` in patient order, atomically, a slice of
 /// rows at a time (gathered, then encoded, each on all cores).
 async fn write_in_order(
-    held: HeldFeatures,
+    held: &HeldFeatures,
     out: &Path,
     properties: WriterProperties,
 ) -> Result<u64> {

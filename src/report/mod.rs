@@ -16,6 +16,8 @@ pub mod views;
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 pub use data::ReportData;
 
 use crate::charts::Chart;
@@ -89,15 +91,23 @@ pub fn write_reports(
             )));
         }
     }
+    let mut watch = crate::engine::timings::Stopwatch::start();
     let icb = icb::write(data, &out.join("icb"))?;
-    let mut pcns = Vec::new();
-    for s in &data.proposal.summaries {
-        if options.pcns.is_empty() || options.pcns.contains(&s.pcn_code) {
+    watch.lap("ICB report");
+    // One PCN's report reads only the shared data and writes only its own
+    // folder, so they are written in parallel (in the order of the summaries).
+    let pcns = data
+        .proposal
+        .summaries
+        .par_iter()
+        .filter(|s| options.pcns.is_empty() || options.pcns.contains(&s.pcn_code))
+        .map(|s| {
             let dir = out
                 .join("pcn")
                 .join(names::component("pcn_code", &s.pcn_code)?);
-            pcns.push(pcn::write(data, &s.pcn_code, &dir)?);
-        }
-    }
+            pcn::write(data, &s.pcn_code, &dir)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    watch.lap("PCN reports");
     Ok(ReportFiles { icb, pcns })
 }

@@ -102,6 +102,7 @@ impl Pipeline {
     /// Opens the extract, validates it (errors stop here, listing every
     /// breach), and registers codelists and rule views.
     pub async fn open(options: &RunOptions) -> Result<Self> {
+        let mut watch = crate::engine::timings::Stopwatch::start();
         let rules = RuleSet::load(options.rules.as_deref())?;
         let config = rules.config()?;
         let scoring = ScoringConfig::parse(
@@ -116,8 +117,10 @@ impl Pipeline {
         if report.has_errors() {
             return Err(extract::ExtractError::Invalid { report }.into());
         }
+        watch.lap("open: rules, extract");
         validate::check_data(&ctx, &mut report, options.as_of, validate::Depth::Essential).await?;
         let warnings = report.into_result()?;
+        watch.lap("open: validate data");
         let as_of = match options.as_of {
             Some(d) => d,
             None => latest_event_date(&ctx).await?.ok_or_else(|| {
@@ -139,6 +142,7 @@ impl Pipeline {
         register_rule_views(&ctx, &rules, &params).await?;
         check_features_contract(&ctx, &rules).await?;
         require_registered_population(&ctx, as_of, &options.extract).await?;
+        watch.lap("open: views, contract");
         Ok(Pipeline {
             ctx,
             as_of,

@@ -9,6 +9,19 @@ pub struct Stopwatch {
     on: bool,
     last: Instant,
     started: Instant,
+    last_cpu: f64,
+}
+
+/// User plus system CPU seconds of the whole process so far: a stage whose
+/// CPU time is well under twice its wall time (on 2 cores) left a core idle.
+fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 impl Stopwatch {
@@ -19,6 +32,7 @@ impl Stopwatch {
             on: std::env::var_os("PHM_TIMINGS").is_some_and(|v| v == "1"),
             last: now,
             started: now,
+            last_cpu: process_cpu_seconds(),
         }
     }
 
@@ -26,11 +40,14 @@ impl Stopwatch {
     pub fn lap(&mut self, name: &str) {
         let now = Instant::now();
         if self.on {
+            let cpu = process_cpu_seconds();
             eprintln!(
-                "phm timing: {name:<24} {:7.3} s  (total {:7.3} s)",
+                "phm timing: {name:<24} {:7.3} s  cpu {:7.3} s  (total {:7.3} s)",
                 (now - self.last).as_secs_f64(),
+                cpu - self.last_cpu,
                 (now - self.started).as_secs_f64()
             );
+            self.last_cpu = cpu;
         }
         self.last = now;
     }

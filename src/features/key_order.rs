@@ -11,8 +11,8 @@
 //! ordering costs about a tenth of DataFusion's sort and merge.
 
 use datafusion::arrow::array::{new_empty_array, Array, ArrayRef, AsArray, UInt32Array};
-use datafusion::arrow::compute::{concat, take};
-use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
+use datafusion::arrow::compute::{cast, concat, take};
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
@@ -23,6 +23,13 @@ use rayon::prelude::*;
 pub struct KeyOrdered {
     schema: SchemaRef,
     columns: Vec<ArrayRef>,
+    /// Text columns whose values repeat, also as dictionaries of the same
+    /// values ([`KeyOrdered::key_text_columns`]): gathering their 4-byte keys
+    /// in key order and then the strings from the small dictionary reads
+    /// memory in order, where gathering the strings themselves jumps across
+    /// the whole column for every row (at 1M patients the six text columns
+    /// took 257 ms of the 350 ms of gathering, and 45 ms with keys).
+    keyed_text: Vec<Option<ArrayRef>>,
     order: UInt32Array,
 }
 
@@ -79,10 +86,52 @@ impl KeyOrdered {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(KeyOrdered {
+            keyed_text: vec![None; columns.len()],
             schema,
             columns,
             order,
         }))
+    }
+
+    /// Keys the Utf8 columns whose values repeat (at most one distinct value
+    /// per 64 rows), so that [`KeyOrdered::slice`] gathers keys, not strings;
+    /// the slices are the same. `reserve(bytes)` is asked before each column
+    /// is kept (its keys take 4 bytes a row) and may refuse; returns the
+    /// bytes kept.
+    pub fn key_text_columns(
+        &mut self,
+        mut reserve: impl FnMut(usize) -> bool,
+    ) -> Result<usize, ArrowError> {
+        let dictionary_type =
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let candidates: Vec<usize> = (0..self.columns.len())
+            .filter(|&c| self.columns[c].data_type() == &DataType::Utf8)
+            .filter(|&c| self.keyed_text[c].is_none())
+            .collect();
+        let keyed = candidates
+            .par_iter()
+            .map(|&c| cast(self.columns[c].as_ref(), &dictionary_type).map(|d| (c, d)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut kept = 0;
+        for (c, dictionary) in keyed {
+            let distinct = dictionary.as_any_dictionary().values().len();
+            let bytes = dictionary.get_array_memory_size();
+            if distinct.saturating_mul(64) <= self.len() && reserve(bytes) {
+                self.keyed_text[c] = Some(dictionary);
+                kept += bytes;
+            }
+        }
+        Ok(kept)
+    }
+
+    /// Drops the keyed copies of text columns (once every slice is written),
+    /// returning the bytes they held.
+    pub fn drop_text_keys(&mut self) -> usize {
+        self.keyed_text
+            .iter_mut()
+            .filter_map(Option::take)
+            .map(|d| d.get_array_memory_size())
+            .sum()
     }
 
     /// The schema of every slice.
@@ -122,7 +171,12 @@ impl KeyOrdered {
         let columns = self
             .columns
             .par_iter()
-            .map(|column| take(column.as_ref(), &rows, None))
+            .zip(self.keyed_text.par_iter())
+            .map(|(column, keyed)| match keyed {
+                Some(dictionary) => take(dictionary.as_ref(), &rows, None)
+                    .and_then(|keys| cast(keys.as_ref(), column.data_type())),
+                None => take(column.as_ref(), &rows, None),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         RecordBatch::try_new(self.schema.clone(), columns)
     }
@@ -265,5 +319,52 @@ mod tests {
         assert!(KeyOrdered::new(schema(), vec![strings], 7)
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn keyed_text_columns_give_the_same_slices_and_respect_the_reservation() {
+        // 640 rows, 3 distinct names and nulls: one distinct value per 64 rows
+        // or fewer, so the name column is keyed.
+        let names = ["north", "south", "east"];
+        let batches: Vec<RecordBatch> = (0..10)
+            .map(|b| {
+                let ids: Vec<i64> = (0..64).map(|r| (r * 10 + b) as i64 * 7919 % 6400).collect();
+                let flags: Vec<Option<bool>> = (0..64).map(|r| Some(r % 2 == 0)).collect();
+                let text: Vec<Option<&str>> = (0..64)
+                    .map(|r| (r % 5 != 0).then_some(names[(r + b) % 3]))
+                    .collect();
+                batch(&ids, &flags, &text)
+            })
+            .collect();
+        let plain = ordered(batches.clone());
+        let mut keyed = ordered(batches.clone());
+        let mut asked = Vec::new();
+        let kept = keyed
+            .key_text_columns(|bytes| {
+                asked.push(bytes);
+                true
+            })
+            .unwrap();
+        assert_eq!(asked.len(), 1, "only the Utf8 column is a candidate");
+        assert!(kept >= 640 * 4, "the keys take 4 bytes a row: {kept}");
+        for (start, len) in [(0, 640), (0, 100), (333, 64), (600, 100)] {
+            let a = plain.slice(start, len).unwrap();
+            let b = keyed.slice(start, len).unwrap();
+            assert_eq!(a, b, "rows {start}..+{len}");
+            assert_eq!(b.column(2).data_type(), &DataType::Utf8);
+        }
+        assert_eq!(keyed.drop_text_keys(), kept);
+        assert_eq!(keyed.drop_text_keys(), 0);
+        assert_eq!(keyed.slice(0, 640).unwrap(), plain.slice(0, 640).unwrap());
+
+        // A refused reservation keeps nothing; all-distinct text is not keyed.
+        let mut refused = ordered(batches);
+        assert_eq!(refused.key_text_columns(|_| false).unwrap(), 0);
+        let distinct: Vec<String> = (0..640).map(|i| format!("n{i}")).collect();
+        let ids: Vec<i64> = (0..640).rev().collect();
+        let flags = vec![None; 640];
+        let text: Vec<Option<&str>> = distinct.iter().map(|s| Some(s.as_str())).collect();
+        let mut unique = ordered(vec![batch(&ids, &flags, &text)]);
+        assert_eq!(unique.key_text_columns(|_| true).unwrap(), 0);
     }
 }

@@ -37,7 +37,7 @@ use scoring::ScoringConfig;
 struct HeldFeatures {
     rows: KeyOrdered,
     /// Released when dropped; kept by the pipeline while the rows are its table.
-    _reservation: Arc<MemoryReservation>,
+    reservation: Arc<MemoryReservation>,
 }
 
 /// Rows gathered and written per step when writing held features in order:
@@ -110,7 +110,9 @@ impl Pipeline {
     /// kept reserved in the memory pool while the pipeline lives. The rows
     /// are not in patient order, as in a scan over several partitions: every
     /// query over `features` orders what it returns.
-    fn register_held(&self, held: HeldFeatures) -> Result<()> {
+    fn register_held(&self, mut held: HeldFeatures) -> Result<()> {
+        // The table is the gathered rows: the keys for ordered slices are done.
+        held.reservation.shrink(held.rows.drop_text_keys());
         let schema = held.rows.schema();
         let batch_rows = self.ctx.state().config().batch_size();
         let batches = held
@@ -129,7 +131,7 @@ impl Pipeline {
         let table = datafusion::datasource::MemTable::try_new(schema, split)?;
         self.ctx.register_table("features", Arc::new(table))?;
         if let Ok(mut reserved) = self.held_features.lock() {
-            *reserved = Some(held._reservation);
+            *reserved = Some(held.reservation);
         }
         Ok(())
     }
@@ -157,7 +159,10 @@ impl Pipeline {
     /// else streamed from DataFusion's (spilling) sort.
     async fn stream_features_to(&self, out: &Path, properties: WriterProperties) -> Result<u64> {
         if let Some(held) = self.features_in_memory().await? {
-            return write_in_order(&held, out, properties).await;
+            let mut watch = crate::engine::timings::Stopwatch::start();
+            let rows = write_in_order(&held, out, properties).await;
+            watch.lap("features: write");
+            return rows;
         }
         let (schema, mut stream) = self.features_stream().await?;
         let mut file = crate::output::ParquetOut::create_with(out, schema, properties)
@@ -187,6 +192,7 @@ impl Pipeline {
         if !self.local || std::env::var_os("PHM_ORDER_IN_ENGINE").is_some_and(|v| v == "1") {
             return Ok(None);
         }
+        let mut watch = crate::engine::timings::Stopwatch::start();
         let df = self.ctx.table(UNSCORED_FEATURES).await?;
         let schema = scoring::scored_schema(df.schema().as_arrow());
         let key = match schema.index_of("patient_id") {
@@ -226,12 +232,20 @@ impl Pipeline {
         if too_big.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        let ordered = KeyOrdered::new(schema, batches, key)
-            .map_err(datafusion::error::DataFusionError::from)?;
-        Ok(ordered.map(|rows| HeldFeatures {
-            rows,
-            _reservation: reservation,
-        }))
+        watch.lap("features: plan, score");
+        let Some(mut rows) = KeyOrdered::new(schema, batches, key)
+            .map_err(datafusion::error::DataFusionError::from)?
+        else {
+            return Ok(None);
+        };
+        // Keys for the text columns, within the same budget (else plain gathers).
+        rows.key_text_columns(|bytes| {
+            reservation.size().saturating_add(bytes) <= budget
+                && reservation.try_grow(bytes).is_ok()
+        })
+        .map_err(datafusion::error::DataFusionError::from)?;
+        watch.lap("features: order");
+        Ok(Some(HeldFeatures { rows, reservation }))
     }
 }
 

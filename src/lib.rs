@@ -16,6 +16,7 @@ pub mod charts;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod extract;
 pub mod features;
 pub mod output;

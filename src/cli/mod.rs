@@ -15,6 +15,7 @@ mod cluster;
 mod cohorts;
 mod compare;
 mod demo;
+mod explain;
 mod features;
 mod generate;
 mod inequalities;
@@ -58,6 +59,7 @@ pub enum Command {
     Features(features::FeaturesArgs),
     Query(query::QueryArgs),
     Cohorts(cohorts::CohortsArgs),
+    Explain(explain::ExplainArgs),
     Inequalities(inequalities::InequalitiesArgs),
     Compare(compare::CompareArgs),
     Propose(propose::ProposeArgs),
@@ -230,6 +232,7 @@ impl Command {
             Command::Features(a) => Some(&a.common),
             Command::Query(a) => Some(&a.common),
             Command::Cohorts(a) => Some(&a.common),
+            Command::Explain(a) => Some(&a.common),
             Command::Inequalities(a) => Some(&a.common),
             Command::Compare(a) => Some(&a.common),
             Command::Propose(a) => Some(&a.common),
@@ -255,6 +258,7 @@ fn run_on_runtime(command: Command) -> Result<()> {
                 Command::Features(a) => features::run(a).await,
                 Command::Query(a) => query::run(a).await,
                 Command::Cohorts(a) => cohorts::run(a).await,
+                Command::Explain(a) => explain::run(a).await,
                 Command::Inequalities(a) => inequalities::run(a).await,
                 Command::Compare(a) => compare::run(a).await,
                 Command::Propose(a) => propose::run(a).await,

@@ -140,14 +140,13 @@ fn missing(name: &str, wanted: &str) -> RulesError {
     }
 }
 
-/// Appends `need_score`, `need_reasons` and `high_need` to a features batch.
-pub fn score_batch(
-    config: &ScoringConfig,
-    batch: &RecordBatch,
-    schema: &SchemaRef,
-) -> Result<RecordBatch, RulesError> {
+/// Each component's column in `batch`, with its name and points, in reasons order.
+fn component_inputs<'a>(
+    config: &'a ScoringConfig,
+    batch: &'a RecordBatch,
+) -> Result<Vec<(Scores<'a>, &'a str, i32)>, RulesError> {
     let column = |name: &str| batch.column_by_name(name);
-    let inputs: Vec<(Scores, &str, i32)> = config
+    config
         .components
         .iter()
         .map(|c| {
@@ -166,7 +165,31 @@ pub fn score_batch(
             };
             Ok((scores, c.name.as_str(), c.points))
         })
-        .collect::<Result<_, RulesError>>()?;
+        .collect()
+}
+
+/// The components that score for `row` of a features batch, as (name,
+/// points), in reasons order: what `need_reasons` spells out (phm explain).
+pub fn scoring_components<'a>(
+    config: &'a ScoringConfig,
+    batch: &'a RecordBatch,
+    row: usize,
+) -> Result<Vec<(&'a str, i32)>, RulesError> {
+    Ok(component_inputs(config, batch)?
+        .into_iter()
+        .filter(|(input, _, points)| *points != 0 && input.on(row))
+        .map(|(_, name, points)| (name, points))
+        .collect())
+}
+
+/// Appends `need_score`, `need_reasons` and `high_need` to a features batch.
+pub fn score_batch(
+    config: &ScoringConfig,
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, RulesError> {
+    let column = |name: &str| batch.column_by_name(name);
+    let inputs = component_inputs(config, batch)?;
     let eligible = column("eligible")
         .and_then(|a| a.as_boolean_opt())
         .ok_or_else(|| missing("eligible", "a Boolean"))?;

@@ -16,6 +16,7 @@ mod cli;
 mod contract;
 mod determinism;
 mod disclosure;
+mod explain;
 mod features_spec;
 mod fuzz;
 mod generated_crosscheck;

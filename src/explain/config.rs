@@ -1,0 +1,216 @@
+//! `queries/explain.toml`: which codelists and window stand behind each flag
+//! column, and which rows each count column counts (see the file's header).
+//! Checked against rules.toml's windows and the codelists when read, so a
+//! misspelt name is an error naming it, not a flag shown with no records.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::rules::RulesError;
+
+/// A window of rules.toml [windows], or any date up to T.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    Ever,
+    Named(String),
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Window::Ever => f.write_str("ever"),
+            Window::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlagEvidence {
+    pub codelists: Vec<String>,
+    pub window: Window,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountEvidence {
+    pub table: String,
+    pub date: String,
+    pub window: Window,
+    /// An SQL condition on the table's columns; empty for every row.
+    pub condition: String,
+}
+
+/// The parsed file: columns by name, in name order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplainConfig {
+    pub flags: BTreeMap<String, FlagEvidence>,
+    pub counts: BTreeMap<String, CountEvidence>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    flag: BTreeMap<String, FlagEntry>,
+    #[serde(default)]
+    count: BTreeMap<String, CountEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlagEntry {
+    codelists: Vec<String>,
+    window: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountEntry {
+    table: String,
+    date: String,
+    window: String,
+    #[serde(rename = "where")]
+    condition: String,
+}
+
+/// A plain lower-case name: table and column names are pasted into SQL.
+fn plain_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl ExplainConfig {
+    /// Parses `text` (from `origin`), checking windows against `windows`
+    /// (rules.toml) and codelists against `codelists` (the rules folder's).
+    pub fn parse(
+        origin: &str,
+        text: &str,
+        windows: &BTreeMap<String, u32>,
+        codelists: &BTreeSet<String>,
+    ) -> Result<Self, RulesError> {
+        let bad = |message: String| RulesError::Config {
+            file: origin.to_string(),
+            message,
+        };
+        let file: File = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let window = |key: &str, name: &str| -> Result<Window, RulesError> {
+            if name == "ever" {
+                Ok(Window::Ever)
+            } else if windows.contains_key(name) {
+                Ok(Window::Named(name.to_string()))
+            } else {
+                Err(bad(format!(
+                    "`{key}.window` is `{name}`: not \"ever\" nor a window of rules.toml \
+                     (they are {})",
+                    windows.keys().cloned().collect::<Vec<_>>().join(", ")
+                )))
+            }
+        };
+        let mut flags = BTreeMap::new();
+        for (column, entry) in file.flag {
+            let key = format!("flag.{column}");
+            if !plain_name(&column) {
+                return Err(bad(format!(
+                    "`{key}`: column names are lower-case letters, digits and `_`"
+                )));
+            }
+            if entry.codelists.is_empty() {
+                return Err(bad(format!("`{key}.codelists` is empty")));
+            }
+            if let Some(unknown) = entry.codelists.iter().find(|c| !codelists.contains(*c)) {
+                return Err(bad(format!(
+                    "`{key}.codelists` names `{unknown}`, which is not a codelist (codelists/{unknown}.csv)"
+                )));
+            }
+            let window = window(&key, &entry.window)?;
+            flags.insert(
+                column,
+                FlagEvidence {
+                    codelists: entry.codelists,
+                    window,
+                },
+            );
+        }
+        let mut counts = BTreeMap::new();
+        for (column, entry) in file.count {
+            let key = format!("count.{column}");
+            for (what, name) in [
+                ("", &column),
+                (".table", &entry.table),
+                (".date", &entry.date),
+            ] {
+                if !plain_name(name) {
+                    return Err(bad(format!(
+                        "`{key}{what}` is `{name}`: names are lower-case letters, digits and `_`"
+                    )));
+                }
+            }
+            let window = window(&key, &entry.window)?;
+            counts.insert(
+                column,
+                CountEvidence {
+                    table: entry.table,
+                    date: entry.date,
+                    window,
+                    condition: entry.condition,
+                },
+            );
+        }
+        Ok(ExplainConfig { flags, counts })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows() -> BTreeMap<String, u32> {
+        [("lonely".to_string(), 24), ("activity".to_string(), 12)].into()
+    }
+
+    fn lists() -> BTreeSet<String> {
+        ["loneliness".to_string(), "smi".to_string()].into()
+    }
+
+    fn parse(text: &str) -> Result<ExplainConfig, RulesError> {
+        ExplainConfig::parse("explain.toml", text, &windows(), &lists())
+    }
+
+    #[test]
+    fn flags_and_counts_are_read_with_their_windows() {
+        let c = parse(
+            "[flag.lonely]\ncodelists = [\"loneliness\"]\nwindow = \"lonely\"\n\
+             [flag.smi]\ncodelists = [\"smi\"]\nwindow = \"ever\"\n\
+             [count.ae_12m]\ntable = \"ae_attendances\"\ndate = \"arrival_date\"\nwindow = \"activity\"\nwhere = \"\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.flags["lonely"].window, Window::Named("lonely".into()));
+        assert_eq!(c.flags["smi"].window, Window::Ever);
+        assert_eq!(c.counts["ae_12m"].table, "ae_attendances");
+        assert_eq!(c.counts["ae_12m"].condition, "");
+    }
+
+    #[test]
+    fn unknown_windows_codelists_keys_and_names_are_errors_naming_them() {
+        let message = |text: &str| parse(text).unwrap_err().to_string();
+        let m = message("[flag.lonely]\ncodelists = [\"loneliness\"]\nwindow = \"lonley\"\n");
+        assert!(
+            m.contains("flag.lonely.window") && m.contains("lonley"),
+            "{m}"
+        );
+        let m = message("[flag.lonely]\ncodelists = [\"lonely_codes\"]\nwindow = \"ever\"\n");
+        assert!(m.contains("lonely_codes"), "{m}");
+        let m = message("[flag.lonely]\ncodelists = []\nwindow = \"ever\"\n");
+        assert!(m.contains("empty"), "{m}");
+        let m = message("[flag.lonely]\ncodelists = [\"smi\"]\nwindow = \"ever\"\nwindows = 1\n");
+        assert!(m.contains("windows"), "{m}");
+        let m = message(
+            "[count.ae_12m]\ntable = \"ae; DROP\"\ndate = \"d\"\nwindow = \"ever\"\nwhere = \"\"\n",
+        );
+        assert!(m.contains("count.ae_12m.table"), "{m}");
+        let m = message("[count.ae_12m]\ntable = \"t\"\ndate = \"d\"\nwindow = \"ever\"\n");
+        assert!(m.contains("where"), "{m}");
+    }
+}

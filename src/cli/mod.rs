@@ -12,6 +12,7 @@ macro_rules! say {
 
 #[cfg(feature = "ballista")]
 mod cluster;
+mod codes;
 mod cohorts;
 mod compare;
 mod demo;
@@ -59,6 +60,7 @@ pub enum Command {
     Features(features::FeaturesArgs),
     Query(query::QueryArgs),
     Cohorts(cohorts::CohortsArgs),
+    Codes(codes::CodesArgs),
     Explain(explain::ExplainArgs),
     Inequalities(inequalities::InequalitiesArgs),
     Compare(compare::CompareArgs),
@@ -232,6 +234,7 @@ impl Command {
             Command::Features(a) => Some(&a.common),
             Command::Query(a) => Some(&a.common),
             Command::Cohorts(a) => Some(&a.common),
+            Command::Codes(a) => Some(&a.common),
             Command::Explain(a) => Some(&a.common),
             Command::Inequalities(a) => Some(&a.common),
             Command::Compare(a) => Some(&a.common),
@@ -258,6 +261,7 @@ fn run_on_runtime(command: Command) -> Result<()> {
                 Command::Features(a) => features::run(a).await,
                 Command::Query(a) => query::run(a).await,
                 Command::Cohorts(a) => cohorts::run(a).await,
+                Command::Codes(a) => codes::run(a).await,
                 Command::Explain(a) => explain::run(a).await,
                 Command::Inequalities(a) => inequalities::run(a).await,
                 Command::Compare(a) => compare::run(a).await,

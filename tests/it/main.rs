@@ -13,6 +13,7 @@ mod architecture;
 mod ballista;
 mod catalogue;
 mod cli;
+mod codes;
 mod contract;
 mod determinism;
 mod disclosure;

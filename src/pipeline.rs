@@ -102,8 +102,13 @@ impl Pipeline {
     /// Opens the extract, validates it (errors stop here, listing every
     /// breach), and registers codelists and rule views.
     pub async fn open(options: &RunOptions) -> Result<Self> {
+        Self::open_with_rules(options, RuleSet::load(options.rules.as_deref())?).await
+    }
+
+    /// [`Pipeline::open`] with rules already loaded (a what-if run's changed
+    /// copy); `options.rules` is not read.
+    pub async fn open_with_rules(options: &RunOptions, rules: RuleSet) -> Result<Self> {
         let mut watch = crate::engine::timings::Stopwatch::start();
-        let rules = RuleSet::load(options.rules.as_deref())?;
         let config = rules.config()?;
         let scoring = ScoringConfig::parse(
             &format!("{}/scoring.toml", rules.origin),

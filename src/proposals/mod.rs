@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod review;
 pub mod run;
 pub mod segments;
+pub mod what_if;
 
 use rust_decimal::Decimal;
 use serde::Serialize;

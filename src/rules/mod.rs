@@ -5,6 +5,7 @@
 
 pub mod codelists;
 pub mod config;
+pub mod overrides;
 pub mod views;
 
 use std::collections::BTreeMap;

@@ -28,3 +28,4 @@ mod proposals;
 mod report;
 mod rule_tables;
 mod trust;
+mod what_if;

@@ -166,14 +166,21 @@ impl Pipeline {
     /// parameters bound.
     pub async fn run_report(&self, name: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let file = format!("reports/{name}.sql");
+        self.run_sql(&self.report_origin(name), self.rules.file(&file)?)
+            .await
+    }
+
+    /// Runs `sql` with the rule parameters bound; an error names `origin`
+    /// (the file or config the SQL came from).
+    pub async fn run_sql(&self, origin: &str, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let err = |source| RulesError::Sql {
-            file: format!("{}/{file}", self.rules.origin),
+            file: origin.to_string(),
             source,
         };
         let params = self.rules.config()?.parameters(self.as_of)?;
         let df = self
             .ctx
-            .sql(self.rules.file(&file)?)
+            .sql(sql)
             .await
             .map_err(err)?
             .with_param_values(params)

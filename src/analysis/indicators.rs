@@ -149,12 +149,7 @@ impl IndicatorConfig {
         let mut names = BTreeSet::new();
         for i in &config.indicators {
             let at = |m: &str| err(format!("indicator `{}`: {m}", i.name));
-            if i.name.is_empty()
-                || !i
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            {
+            if !crate::rules::is_lower_snake(&i.name) {
                 return Err(at("the name must be lower-case letters, digits and _"));
             }
             if !names.insert(i.name.clone()) {

@@ -74,11 +74,10 @@ struct CountEntry {
     condition: String,
 }
 
-/// A plain lower-case name: table and column names are pasted into SQL.
+/// A plain lower-case name starting with a letter: table and column names
+/// are pasted into SQL.
 fn plain_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    crate::rules::is_lower_snake(name) && name.starts_with(|c: char| c.is_ascii_lowercase())
 }
 
 impl ExplainConfig {

@@ -22,7 +22,6 @@ use crate::error::{PhmError, Result};
 use crate::features::scoring;
 use crate::pipeline::Pipeline;
 use crate::rules::views::UNSCORED_FEATURES;
-use crate::rules::RulesError;
 use config::{ExplainConfig, Window};
 
 /// Everything `phm explain` shows for one patient.
@@ -364,22 +363,6 @@ fn json_value(array: &dyn Array, row: usize) -> serde_json::Value {
     }
 }
 
-async fn collect(pipeline: &Pipeline, origin: &str, sql: &str) -> Result<Vec<RecordBatch>> {
-    let params = pipeline.rules.config()?.parameters(pipeline.as_of)?;
-    let err = |source| RulesError::Sql {
-        file: origin.to_string(),
-        source,
-    };
-    let df = pipeline
-        .ctx
-        .sql(sql)
-        .await
-        .map_err(err)?
-        .with_param_values(params)
-        .map_err(err)?;
-    Ok(df.collect().await.map_err(err)?)
-}
-
 /// Registration dates of the patients found in `patients`.
 async fn registrations(pipeline: &Pipeline, list: &str) -> Result<BTreeMap<i64, Registration>> {
     let sql = format!(
@@ -388,7 +371,7 @@ async fn registrations(pipeline: &Pipeline, list: &str) -> Result<BTreeMap<i64, 
          FROM patients WHERE patient_id IN ({list})"
     );
     let mut out = BTreeMap::new();
-    for batch in collect(pipeline, "explain: patients", &sql).await? {
+    for batch in pipeline.run_sql("explain: patients", &sql).await?.1 {
         let c = Columns::new(&batch, "explain: patients");
         let (id, from, to, death) = (
             c.int("patient_id")?,
@@ -421,7 +404,7 @@ async fn scored_features(
 ) -> Result<Option<(RecordBatch, BTreeMap<i64, usize>)>> {
     let origin = format!("{}/sql/features.sql", pipeline.rules.origin);
     let sql = format!("SELECT * FROM {UNSCORED_FEATURES} WHERE patient_id IN ({list})");
-    let batches = collect(pipeline, &origin, &sql).await?;
+    let batches = pipeline.run_sql(&origin, &sql).await?.1;
     let Some(first) = batches.first() else {
         return Ok(None);
     };
@@ -450,7 +433,7 @@ async fn coded_records(pipeline: &Pipeline, list: &str) -> Result<BTreeMap<i64, 
          ORDER BY e.patient_id, e.date DESC, e.code, c.codelist"
     );
     let mut out: BTreeMap<i64, Vec<CodedRecord>> = BTreeMap::new();
-    for batch in collect(pipeline, "explain: events", &sql).await? {
+    for batch in pipeline.run_sql("explain: events", &sql).await?.1 {
         let c = Columns::new(&batch, "explain: events");
         let (id, date, code, term, codelist) = (
             c.int("patient_id")?,
@@ -500,7 +483,7 @@ async fn counted_dates(
         table = count.table,
     );
     let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for batch in collect(pipeline, origin, &sql).await? {
+    for batch in pipeline.run_sql(origin, &sql).await?.1 {
         let c = Columns::new(&batch, origin);
         let (id, date) = (c.int("patient_id")?, c.text("counted_date")?);
         for r in 0..c.rows() {

@@ -93,18 +93,13 @@ pub async fn component_lifts(pipeline: &Pipeline) -> Result<Vec<ComponentLift>> 
     pipeline.ensure_features().await?;
     let scoring = &pipeline.scoring;
     let threshold = scoring.need.high_need_score;
-    let plain = |c: &str| {
-        !c.is_empty()
-            && c.chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
-    };
     let mut sums = Vec::new();
     let mut lifts = Vec::new();
     for (i, c) in scoring.components.iter().enumerate() {
         if c.points == 0 {
             continue;
         }
-        if !plain(&c.column) {
+        if !crate::rules::is_lower_snake(&c.column) {
             return Err(PhmError::Input(format!(
                 "scoring.toml: component `{}` names column `{}`, not a plain column name",
                 c.name, c.column
@@ -125,16 +120,7 @@ pub async fn component_lifts(pipeline: &Pipeline) -> Result<Vec<ComponentLift>> 
     }
     let sql = format!("SELECT {} FROM features WHERE high_need", sums.join(", "));
     let origin = format!("{}/scoring.toml", pipeline.rules.origin);
-    let batches = pipeline
-        .ctx
-        .sql(&sql)
-        .await
-        .map_err(|source| crate::rules::RulesError::Sql {
-            file: origin.clone(),
-            source,
-        })?
-        .collect()
-        .await?;
+    let (_, batches) = pipeline.run_sql(&origin, &sql).await?;
     let batch = batches
         .first()
         .ok_or_else(|| PhmError::Internal("component lifts: no row".into()))?;

@@ -26,11 +26,7 @@ pub fn parse_codelist(name: &str, origin: &str, text: &str) -> Result<Codelist, 
         line,
         message,
     };
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
+    if !super::is_lower_snake(name) {
         return Err(bad(
             0,
             "codelist file names must be lower-case letters, digits and `_` (they become table names `codelist_NAME`)".into(),

@@ -74,11 +74,7 @@ impl RulesConfig {
         };
         for (name, &months) in &self.windows {
             let key = format!("windows.{name}");
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            {
+            if !super::is_lower_snake(name) {
                 return bad(
                     &key,
                     "must be named with lower-case letters, digits and _ (it becomes $NAME_since)",

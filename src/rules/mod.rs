@@ -8,6 +8,16 @@ pub mod config;
 pub mod overrides;
 pub mod views;
 
+/// A name made of lower-case letters, digits and `_`, not empty: the names
+/// the rules turn into SQL (tables `codelist_NAME`, parameters `$NAME_since`,
+/// columns), so that none can carry SQL or a path.
+pub fn is_lower_snake(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -64,7 +64,10 @@ async fn what_if(
     use crate::proposals::what_if::{compare, component_lifts};
     let (rules, applied) = crate::rules::overrides::apply(pipeline.rules.clone(), changes)?;
     let changed = Pipeline::open_with_rules(options, rules).await?;
-    let propose = crate::proposals::run::ProposeOptions::default();
+    let propose = crate::proposals::run::ProposeOptions {
+        without_evidence: true,
+        ..Default::default()
+    };
     let none = std::collections::BTreeSet::new();
     let before = pipeline.proposal(&propose, &none).await?;
     let after = changed.proposal(&propose, &none).await?;

@@ -43,6 +43,7 @@ pub async fn run(a: ProposeArgs) -> Result<()> {
     let options = run::ProposeOptions {
         capacity_csv: a.capacity.clone(),
         period_months: a.period_months,
+        without_evidence: false,
     };
     let proposal = run::propose(&pipeline, &options, &excluded).await?;
     run::write_proposal(&a.out, &proposal)?;

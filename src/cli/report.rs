@@ -50,6 +50,7 @@ pub async fn run(a: ReportArgs) -> Result<()> {
     let propose = ProposeOptions {
         capacity_csv: a.capacity.clone(),
         period_months: a.period_months,
+        without_evidence: true,
     };
     let proposal = pipeline.proposal(&propose, &excluded).await?;
     for w in &proposal.warnings {

@@ -46,6 +46,8 @@ pub struct CountEvidence {
 pub struct ExplainConfig {
     pub flags: BTreeMap<String, FlagEvidence>,
     pub counts: BTreeMap<String, CountEvidence>,
+    /// Flags set when a count reaches a threshold: flag column -> count column.
+    pub thresholds: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +57,14 @@ struct File {
     flag: BTreeMap<String, FlagEntry>,
     #[serde(default)]
     count: BTreeMap<String, CountEntry>,
+    #[serde(default)]
+    threshold: BTreeMap<String, ThresholdEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThresholdEntry {
+    count: String,
 }
 
 #[derive(Deserialize)]
@@ -157,7 +167,28 @@ impl ExplainConfig {
                 },
             );
         }
-        Ok(ExplainConfig { flags, counts })
+        let mut thresholds = BTreeMap::new();
+        for (column, entry) in file.threshold {
+            let key = format!("threshold.{column}");
+            if !plain_name(&column) {
+                return Err(bad(format!(
+                    "`{key}`: column names are lower-case letters, digits and `_`"
+                )));
+            }
+            if !counts.contains_key(&entry.count) {
+                return Err(bad(format!(
+                    "`{key}.count` is `{}`: not a [count.COLUMN] of this file (they are {})",
+                    entry.count,
+                    counts.keys().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            thresholds.insert(column, entry.count);
+        }
+        Ok(ExplainConfig {
+            flags,
+            counts,
+            thresholds,
+        })
     }
 }
 
@@ -182,9 +213,11 @@ mod tests {
         let c = parse(
             "[flag.lonely]\ncodelists = [\"loneliness\"]\nwindow = \"lonely\"\n\
              [flag.smi]\ncodelists = [\"smi\"]\nwindow = \"ever\"\n\
-             [count.ae_12m]\ntable = \"ae_attendances\"\ndate = \"arrival_date\"\nwindow = \"activity\"\nwhere = \"\"\n",
+             [count.ae_12m]\ntable = \"ae_attendances\"\ndate = \"arrival_date\"\nwindow = \"activity\"\nwhere = \"\"\n\
+             [threshold.hfu_ae]\ncount = \"ae_12m\"\n",
         )
         .unwrap();
+        assert_eq!(c.thresholds["hfu_ae"], "ae_12m");
         assert_eq!(c.flags["lonely"].window, Window::Named("lonely".into()));
         assert_eq!(c.flags["smi"].window, Window::Ever);
         assert_eq!(c.counts["ae_12m"].table, "ae_attendances");
@@ -211,5 +244,10 @@ mod tests {
         assert!(m.contains("count.ae_12m.table"), "{m}");
         let m = message("[count.ae_12m]\ntable = \"t\"\ndate = \"d\"\nwindow = \"ever\"\n");
         assert!(m.contains("where"), "{m}");
+        let m = message("[threshold.hfu_ae]\ncount = \"ae_12\"\n");
+        assert!(
+            m.contains("threshold.hfu_ae.count") && m.contains("ae_12"),
+            "{m}"
+        );
     }
 }

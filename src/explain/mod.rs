@@ -8,6 +8,7 @@
 //! which codelists and window stand behind each column (config.rs).
 
 pub mod config;
+pub mod evidence;
 pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet};

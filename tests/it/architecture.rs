@@ -289,6 +289,7 @@ fn report_data() -> ReportData {
         .map(String::from)
         .to_vec(),
         warnings: Vec::new(),
+        evidence: Default::default(),
     };
     let population: Vec<PopulationCell> = ["U1", "U2"]
         .iter()

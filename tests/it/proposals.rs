@@ -283,11 +283,13 @@ fn bad_decisions_files_are_clear_errors() {
     let list = read_csv(&Path::new(&out).join("lists/U2.csv"));
     let header = list[0].join(",");
     let proposal_id = &list[1][11];
+    // The evidence columns between proposal_id and the lead's two, left empty.
+    let ev = ",".repeat(list[0].len() - 14);
     let bad = Path::new(&out).join("bad.csv");
     // Unknown id, changed score, unknown decision.
     std::fs::write(
         &bad,
-        format!("{header}\nU2,999,P00002,lonely_isolated,7,x,1,proposed,50-54,F,2,{proposal_id},exclude,\nU2,201,P00002,lonely_isolated,9,x,1,proposed,50-54,F,2,{proposal_id},accept,\nU2,202,P00002,lonely_isolated,7,x,2,proposed,50-54,F,2,{proposal_id},maybe,\n"),
+        format!("{header}\nU2,999,P00002,lonely_isolated,7,x,1,proposed,50-54,F,2,{proposal_id},{ev}exclude,\nU2,201,P00002,lonely_isolated,9,x,1,proposed,50-54,F,2,{proposal_id},{ev}accept,\nU2,202,P00002,lonely_isolated,7,x,2,proposed,50-54,F,2,{proposal_id},{ev}maybe,\n"),
     )
     .unwrap();
     let (code, _, err) = phm(&[

@@ -1,7 +1,8 @@
 //! The library's top-level error, and the one place that decides what kind
 //! of failure each error is and so which exit code the binary gives:
 //! 2 when the user's input is at fault (the extract, rules and configs,
-//! arguments, returned files), 0 for a closed stdout (`phm … | head`), and 1
+//! arguments, returned files), 0 for a closed stdout (`phm … | head`), 3 when
+//! `phm assure` finds a test patient's features not as expected, and 1
 //! for everything else (internal errors, resources, writing outputs).
 //!
 //! Messages never repeat their cause: a variant with a `#[source]` says what
@@ -19,6 +20,12 @@ pub enum PhmError {
     Rules(#[from] crate::rules::RulesError),
     #[error(transparent)]
     Generate(#[from] crate::tools::generate::GenerateError),
+    /// A malformed `phm assure` file.
+    #[error(transparent)]
+    Assure(#[from] crate::assure::AssureError),
+    /// `phm assure` ran, and some test patients' features were not as expected.
+    #[error("{failed} of {patients} test patients failed (the differences are listed above)")]
+    AssuranceFailed { failed: usize, patients: usize },
     #[error("statistics: {0}")]
     Stats(#[from] crate::stats::StatsError),
     /// Bad input other than the extract and rules: arguments, a returned
@@ -69,6 +76,9 @@ pub enum ErrorKind {
     Interrupted,
     /// stdout closed by its reader: exit 0, quietly.
     BrokenPipe,
+    /// `phm assure` ran and an expectation did not hold: exit 3, so a script
+    /// can tell a failing test from bad input (2) and a fault (1).
+    ExpectationFailed,
 }
 
 impl ErrorKind {
@@ -76,6 +86,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Input => 2,
             ErrorKind::BrokenPipe => 0,
+            ErrorKind::ExpectationFailed => 3,
             ErrorKind::Resources
             | ErrorKind::Output
             | ErrorKind::Internal
@@ -142,7 +153,8 @@ impl PhmError {
                 crate::tools::generate::GenerateError::Interrupted => ErrorKind::Interrupted,
                 _ => ErrorKind::Input,
             },
-            PhmError::Input(_) | PhmError::Stats(_) => ErrorKind::Input,
+            PhmError::Input(_) | PhmError::Stats(_) | PhmError::Assure(_) => ErrorKind::Input,
+            PhmError::AssuranceFailed { .. } => ErrorKind::ExpectationFailed,
             PhmError::Internal(_) => ErrorKind::Internal,
             PhmError::Write { .. } => ErrorKind::Output,
             PhmError::Engine(e) => engine_kind(e, false),
@@ -152,7 +164,7 @@ impl PhmError {
         }
     }
 
-    /// 2 for bad input, 0 for a closed stdout, else 1.
+    /// 2 for bad input, 0 for a closed stdout, 3 for a failed assurance, else 1.
     pub fn exit_code(&self) -> u8 {
         self.kind().exit_code()
     }
@@ -230,6 +242,11 @@ mod tests {
         assert_eq!(PhmError::Input("x".into()).exit_code(), 2);
         assert_eq!(PhmError::Internal("x".into()).exit_code(), 1);
         assert_eq!(PhmError::BrokenPipe.exit_code(), 0);
+        let failed = PhmError::AssuranceFailed {
+            failed: 1,
+            patients: 2,
+        };
+        assert_eq!(failed.exit_code(), 3);
         assert_eq!(PhmError::Interrupted.exit_code(), 1);
         let oom = DataFusionError::ResourcesExhausted("pool".into());
         assert_eq!(PhmError::Engine(oom).exit_code(), 1);

@@ -7,11 +7,14 @@
 //! contract, scoring, ordering) → `proposals` (segments, ranking, capacity)
 //! and `analysis` (indicator tallies, disclosure control, inequalities and
 //! comparisons over `stats`) → `report` (HTML from a built `ReportData`,
-//! charts from `charts`). `engine` is the DataFusion session; `output`
-//! writes files atomically; `cli` has one file per subcommand; `tools` holds
-//! the synthetic extract generator, which the pipeline does not use.
+//! charts from `charts`). `explain` traces a patient's flags to records and
+//! `assure` runs test patients through the rules. `engine` is the DataFusion
+//! session; `output` writes files atomically; `cli` has one file per
+//! subcommand; `tools` holds the synthetic extract generator, which the
+//! pipeline does not use.
 
 pub mod analysis;
+pub mod assure;
 pub mod charts;
 pub mod cli;
 pub mod engine;

@@ -10,7 +10,7 @@ use crate::pipeline::Pipeline;
 /// flag (date, code, term, codelist, window), the rows behind each count, and
 /// the score's components. Patient-level output: keep it in the PCN's folder.
 ///
-/// Example: phm explain --extract sample-data/extract 5148653813 1609802520
+/// Example: phm explain --extract sample-data/extract 3849092679 1619822183
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     #[command(flatten)]

@@ -10,6 +10,7 @@ macro_rules! say {
     };
 }
 
+mod assure;
 #[cfg(feature = "ballista")]
 mod cluster;
 mod codes;
@@ -45,9 +46,16 @@ use crate::pipeline::RunOptions;
 /// unmet-need cohorts a PCN should proactively offer social prescribing.
 ///
 /// Exit codes: 0 success, 2 bad input (extract, rules, config, arguments),
-/// 1 any other failure.
+/// 3 a `phm assure` test patient failed, 1 any other failure.
 #[derive(Debug, Parser)]
-#[command(name = "phm", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "phm",
+    version,
+    about,
+    long_about,
+    propagate_version = true,
+    after_long_help = EXAMPLES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -62,6 +70,7 @@ pub enum Command {
     Cohorts(cohorts::CohortsArgs),
     Codes(codes::CodesArgs),
     Explain(explain::ExplainArgs),
+    Assure(assure::AssureArgs),
     Inequalities(inequalities::InequalitiesArgs),
     Compare(compare::CompareArgs),
     Propose(propose::ProposeArgs),
@@ -76,6 +85,16 @@ pub enum Command {
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
 }
+
+/// Shown under `phm --help`: one line per command a newcomer reaches for.
+const EXAMPLES: &str = "Examples (on the committed sample data):
+  phm demo
+  phm explain --extract sample-data/extract 3849092679
+  phm cohorts --extract sample-data/extract --what-if hfu.gp_attended=25
+  phm codes --extract sample-data/extract --top 20
+  phm rules export my-rules && phm assure --rules my-rules
+  phm assure --tests my-tests.toml
+  phm propose --extract sample-data/extract --out out/proposals";
 
 /// Flags every command that reads an extract shares.
 #[derive(Debug, Clone, Args)]
@@ -263,6 +282,7 @@ fn run_on_runtime(command: Command) -> Result<()> {
                 Command::Cohorts(a) => cohorts::run(a).await,
                 Command::Codes(a) => codes::run(a).await,
                 Command::Explain(a) => explain::run(a).await,
+                Command::Assure(a) => assure::run(a).await,
                 Command::Inequalities(a) => inequalities::run(a).await,
                 Command::Compare(a) => compare::run(a).await,
                 Command::Propose(a) => propose::run(a).await,

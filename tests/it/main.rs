@@ -9,6 +9,7 @@
 mod common;
 
 mod architecture;
+mod assure;
 #[cfg(feature = "ballista")]
 mod ballista;
 mod catalogue;
@@ -24,6 +25,7 @@ mod generated_crosscheck;
 mod generator;
 mod golden;
 mod inequalities;
+mod list_evidence;
 mod proposals;
 mod report;
 mod rule_tables;

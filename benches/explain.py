@@ -14,18 +14,16 @@ out every row group but the patients' own.
 Usage: python3 benches/explain.py [--patients 10000000] [--runs 5] [--extract DIR]
 Needs: a release build of phm, GNU time, and the duckdb Python package.
 """
-import argparse
 import os
 import random
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 
 import duckdb
 
-from runs import phm_binary, timed
+from runs import given_or_generated, phm_binary, size_args, timed
 
 TABLES = ["patients", "events", "appointments", "ae_attendances", "admissions"]
 
@@ -47,19 +45,11 @@ def duckdb_lookup(extract, ids):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--patients", type=int, default=10_000_000)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--extract", help="use this extract instead of generating one")
-    args = ap.parse_args()
+    args = size_args(__doc__, 10_000_000).parse_args()
     phm = phm_binary()
     work = tempfile.mkdtemp(prefix="phm-bench-")
     try:
-        extract = args.extract
-        if not extract:
-            extract = os.path.join(work, "extract")
-            subprocess.run([phm, "generate", "--patients", str(args.patients), "--seed", "42",
-                            "--as-of", "2025-03-31", "--out", extract, "--quiet"], check=True)
+        extract = given_or_generated(phm, args, work)
         con = duckdb.connect()
         all_ids = [r[0] for r in con.execute(
             f"SELECT patient_id FROM read_parquet('{table_glob(extract, 'patients')}')").fetchall()]

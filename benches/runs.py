@@ -25,3 +25,23 @@ def timed(cmd, env=None):
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
     rss = re.findall(r"RSS (\d+)", out.stderr)
     return elapsed, (int(rss[-1]) / 1024 if rss else float("nan"))
+
+
+def size_args(description, default_patients):
+    """The arguments every whole-run benchmark takes: --patients, --runs, --extract."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--patients", type=int, default=default_patients)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--extract", help="use this extract instead of generating one")
+    return ap
+
+
+def given_or_generated(phm, args, work):
+    """args.extract, else a fresh `phm generate --patients args.patients` extract under work."""
+    if args.extract:
+        return args.extract
+    extract = os.path.join(work, "extract")
+    subprocess.run([phm, "generate", "--patients", str(args.patients), "--seed", "42",
+                    "--as-of", "2025-03-31", "--out", extract, "--quiet"], check=True)
+    return extract

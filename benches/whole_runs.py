@@ -12,7 +12,6 @@ Usage: python3 benches/whole_runs.py [--patients 1000000] [--runs 5] [--extract 
 Needs: a release build of phm (cargo build --release; set CARGO_TARGET_DIR if you use one)
 and GNU time (/usr/bin/time) for peak RSS.
 """
-import argparse
 import os
 import re
 import shutil
@@ -21,23 +20,15 @@ import subprocess
 import sys
 import tempfile
 
-from runs import phm_binary, timed
+from runs import given_or_generated, phm_binary, size_args, timed
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--patients", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--extract", help="use this extract instead of generating one")
-    args = ap.parse_args()
+    args = size_args(__doc__, 1_000_000).parse_args()
     phm = phm_binary()
     work = tempfile.mkdtemp(prefix="phm-bench-")
     try:
-        extract = args.extract
-        if not extract:
-            extract = os.path.join(work, "extract")
-            subprocess.run([phm, "generate", "--patients", str(args.patients), "--seed", "42",
-                            "--as-of", "2025-03-31", "--out", extract, "--quiet"], check=True)
+        extract = given_or_generated(phm, args, work)
         rules_1k = os.path.join(work, "rules-1k")
         subprocess.run([phm, "rules", "export", rules_1k], check=True, capture_output=True)
         path = os.path.join(rules_1k, "indicators.toml")

@@ -17,7 +17,8 @@ use crate::rules::codelists::Codelist;
 
 /// Defaults of a test patient's `patients` row: an adult woman registered
 /// since 2000, in LSOA E01000005 (decile 5 in the default IMD table).
-const PATIENT_DEFAULTS: [(&str, &str); 7] = [
+/// Each is read as its contract column's type (a date for the `Date32` ones).
+const PATIENT_DEFAULTS: [(&str, &str); 8] = [
     ("practice_code", "A00001"),
     ("pcn_code", "U00001"),
     ("icb_code", "QAA"),
@@ -25,8 +26,8 @@ const PATIENT_DEFAULTS: [(&str, &str); 7] = [
     ("sex", "F"),
     ("birth_date", "1970-01-01"),
     ("ethnicity", "A"),
+    ("registered_from", "2000-01-01"),
 ];
-const REGISTERED_FROM_DEFAULT: &str = "2000-01-01";
 
 /// Keys a `[[patient]]` may have besides the contract's tables.
 const PATIENT_KEYS: [&str; 5] = ["id", "about", "as_of", "expect", "absent"];
@@ -291,18 +292,17 @@ impl Parser<'_> {
     fn complete(&self, spec: &TableSpec, row: &mut Row, line: usize) -> Result<(), AssureError> {
         if spec.name == "patients" {
             for (column, text) in PATIENT_DEFAULTS {
-                row.entry(column).or_insert_with(|| match text.parse() {
-                    Ok(date) if column.ends_with("_date") => Cell::Date(date),
-                    _ => Cell::Text(text.into()),
+                let date = spec
+                    .column(column)
+                    .is_some_and(|c| c.data_type == ContractType::Date32);
+                row.entry(column).or_insert_with(|| {
+                    if date {
+                        Cell::Date(text.parse().expect("a valid default date"))
+                    } else {
+                        Cell::Text(text.into())
+                    }
                 });
             }
-            row.entry("registered_from").or_insert_with(|| {
-                Cell::Date(
-                    REGISTERED_FROM_DEFAULT
-                        .parse()
-                        .expect("a valid default date"),
-                )
-            });
         }
         for column in spec.columns.iter().filter(|c| c.name != "patient_id") {
             if row.contains_key(column.name) {

@@ -8,16 +8,13 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     ArrayRef, Date32Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
 };
-use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::datatypes::{Date32Type, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 
 use super::{Cell, Row, TestPatient};
 use crate::error::{PhmError, Result};
 use crate::extract::contract::{ContractType, TableSpec, IMD, TABLES};
-
-/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01, Arrow's Date32 zero.
-const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 /// Writes `patients`' rows and the `imd` rows under `dir`.
 pub fn extract(dir: &Path, patients: &[&TestPatient], imd: &[Row]) -> Result<()> {
@@ -110,9 +107,7 @@ fn column(data_type: ContractType, cells: impl Iterator<Item = Cell>) -> ArrayRe
             let mut b = Date32Builder::new();
             cells.for_each(|c| {
                 b.append_option(match c {
-                    Cell::Date(d) => {
-                        Some(chrono::Datelike::num_days_from_ce(&d) - UNIX_EPOCH_DAYS_FROM_CE)
-                    }
+                    Cell::Date(d) => Some(Date32Type::from_naive_date(d)),
                     _ => None,
                 })
             });

@@ -117,14 +117,19 @@ impl ExplainConfig {
                 )))
             }
         };
+        let column_name = |key: &str, column: &str| -> Result<(), RulesError> {
+            if plain_name(column) {
+                Ok(())
+            } else {
+                Err(bad(format!(
+                    "`{key}`: column names are lower-case letters, digits and `_`"
+                )))
+            }
+        };
         let mut flags = BTreeMap::new();
         for (column, entry) in file.flag {
             let key = format!("flag.{column}");
-            if !plain_name(&column) {
-                return Err(bad(format!(
-                    "`{key}`: column names are lower-case letters, digits and `_`"
-                )));
-            }
+            column_name(&key, &column)?;
             if entry.codelists.is_empty() {
                 return Err(bad(format!("`{key}.codelists` is empty")));
             }
@@ -170,11 +175,7 @@ impl ExplainConfig {
         let mut thresholds = BTreeMap::new();
         for (column, entry) in file.threshold {
             let key = format!("threshold.{column}");
-            if !plain_name(&column) {
-                return Err(bad(format!(
-                    "`{key}`: column names are lower-case letters, digits and `_`"
-                )));
-            }
+            column_name(&key, &column)?;
             if !counts.contains_key(&entry.count) {
                 return Err(bad(format!(
                     "`{key}.count` is `{}`: not a [count.COLUMN] of this file (they are {})",

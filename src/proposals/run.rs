@@ -437,7 +437,7 @@ fn list_csv(rows: &[&ProposalRow], proposal_id: &str, evidence: &Evidence) -> Re
                 proposal_id.to_string(),
             ];
             line.extend(evidence.row(c.patient_id));
-            line.extend([String::new(), String::new()]);
+            line.extend(LEAD_COLUMNS.map(|_| String::new()));
             line
         }),
     )

@@ -148,8 +148,9 @@ pub fn months_before(as_of: NaiveDate, months: u32) -> Result<NaiveDate, RulesEr
 
 /// A date as the Arrow Date32 scalar DataFusion compares with `Date32` columns.
 pub fn date_scalar(d: NaiveDate) -> ScalarValue {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("1970-01-01 is a valid date");
-    ScalarValue::Date32(Some((d - epoch).num_days() as i32))
+    ScalarValue::Date32(Some(
+        datafusion::arrow::datatypes::Date32Type::from_naive_date(d),
+    ))
 }
 
 #[cfg(test)]

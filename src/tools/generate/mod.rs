@@ -102,8 +102,7 @@ impl TableRows {
 }
 
 fn days(d: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-    (d - epoch).num_days() as i32
+    datafusion::arrow::datatypes::Date32Type::from_naive_date(d)
 }
 
 fn codebook(lists: &[Codelist]) -> Result<CodeBook, GenerateError> {

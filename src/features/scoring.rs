@@ -198,17 +198,20 @@ pub fn score_batch(
     let mut high = Vec::with_capacity(n);
     let mut reasons = StringBuilder::with_capacity(n, n * 12);
     let mut text = String::new();
+    // "name+points", spelt once per batch rather than once per scoring row.
+    let labels: Vec<String> = inputs
+        .iter()
+        .map(|(_, name, points)| format!("{name}+{points}"))
+        .collect();
     for row in 0..n {
         let mut score = 0;
         text.clear();
-        for (input, name, points) in &inputs {
+        for ((input, _, points), label) in inputs.iter().zip(&labels) {
             if *points != 0 && input.on(row) {
                 if !text.is_empty() {
                     text.push_str("; ");
                 }
-                text.push_str(name);
-                text.push('+');
-                text.push_str(&points.to_string());
+                text.push_str(label);
                 score += points;
             }
         }

@@ -99,46 +99,83 @@ impl ExplainConfig {
         windows: &BTreeMap<String, u32>,
         codelists: &BTreeSet<String>,
     ) -> Result<Self, RulesError> {
-        let bad = |message: String| RulesError::Config {
-            file: origin.to_string(),
+        let check = Checker {
+            origin,
+            windows,
+            codelists,
+        };
+        let file: File = toml::from_str(text).map_err(|e| check.bad(e.to_string()))?;
+        let flags = check.flags(file.flag)?;
+        let counts = check.counts(file.count)?;
+        let thresholds = check.thresholds(file.threshold, &counts)?;
+        Ok(ExplainConfig {
+            flags,
+            counts,
+            thresholds,
+        })
+    }
+}
+
+/// What explain.toml's names are checked against.
+struct Checker<'a> {
+    origin: &'a str,
+    windows: &'a BTreeMap<String, u32>,
+    codelists: &'a BTreeSet<String>,
+}
+
+impl Checker<'_> {
+    fn bad(&self, message: String) -> RulesError {
+        RulesError::Config {
+            file: self.origin.to_string(),
             message,
-        };
-        let file: File = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
-        let window = |key: &str, name: &str| -> Result<Window, RulesError> {
-            if name == "ever" {
-                Ok(Window::Ever)
-            } else if windows.contains_key(name) {
-                Ok(Window::Named(name.to_string()))
-            } else {
-                Err(bad(format!(
-                    "`{key}.window` is `{name}`: not \"ever\" nor a window of rules.toml \
-                     (they are {})",
-                    windows.keys().cloned().collect::<Vec<_>>().join(", ")
-                )))
-            }
-        };
-        let column_name = |key: &str, column: &str| -> Result<(), RulesError> {
-            if plain_name(column) {
-                Ok(())
-            } else {
-                Err(bad(format!(
-                    "`{key}`: column names are lower-case letters, digits and `_`"
-                )))
-            }
-        };
+        }
+    }
+
+    fn window(&self, key: &str, name: &str) -> Result<Window, RulesError> {
+        if name == "ever" {
+            Ok(Window::Ever)
+        } else if self.windows.contains_key(name) {
+            Ok(Window::Named(name.to_string()))
+        } else {
+            Err(self.bad(format!(
+                "`{key}.window` is `{name}`: not \"ever\" nor a window of rules.toml \
+                 (they are {})",
+                self.windows.keys().cloned().collect::<Vec<_>>().join(", ")
+            )))
+        }
+    }
+
+    fn column_name(&self, key: &str, column: &str) -> Result<(), RulesError> {
+        if plain_name(column) {
+            Ok(())
+        } else {
+            Err(self.bad(format!(
+                "`{key}`: column names are lower-case letters, digits and `_`"
+            )))
+        }
+    }
+
+    fn flags(
+        &self,
+        entries: BTreeMap<String, FlagEntry>,
+    ) -> Result<BTreeMap<String, FlagEvidence>, RulesError> {
         let mut flags = BTreeMap::new();
-        for (column, entry) in file.flag {
+        for (column, entry) in entries {
             let key = format!("flag.{column}");
-            column_name(&key, &column)?;
+            self.column_name(&key, &column)?;
             if entry.codelists.is_empty() {
-                return Err(bad(format!("`{key}.codelists` is empty")));
+                return Err(self.bad(format!("`{key}.codelists` is empty")));
             }
-            if let Some(unknown) = entry.codelists.iter().find(|c| !codelists.contains(*c)) {
-                return Err(bad(format!(
+            if let Some(unknown) = entry
+                .codelists
+                .iter()
+                .find(|c| !self.codelists.contains(*c))
+            {
+                return Err(self.bad(format!(
                     "`{key}.codelists` names `{unknown}`, which is not a codelist (codelists/{unknown}.csv)"
                 )));
             }
-            let window = window(&key, &entry.window)?;
+            let window = self.window(&key, &entry.window)?;
             flags.insert(
                 column,
                 FlagEvidence {
@@ -147,8 +184,15 @@ impl ExplainConfig {
                 },
             );
         }
+        Ok(flags)
+    }
+
+    fn counts(
+        &self,
+        entries: BTreeMap<String, CountEntry>,
+    ) -> Result<BTreeMap<String, CountEvidence>, RulesError> {
         let mut counts = BTreeMap::new();
-        for (column, entry) in file.count {
+        for (column, entry) in entries {
             let key = format!("count.{column}");
             for (what, name) in [
                 ("", &column),
@@ -156,12 +200,12 @@ impl ExplainConfig {
                 (".date", &entry.date),
             ] {
                 if !plain_name(name) {
-                    return Err(bad(format!(
+                    return Err(self.bad(format!(
                         "`{key}{what}` is `{name}`: names are lower-case letters, digits and `_`"
                     )));
                 }
             }
-            let window = window(&key, &entry.window)?;
+            let window = self.window(&key, &entry.window)?;
             counts.insert(
                 column,
                 CountEvidence {
@@ -172,12 +216,20 @@ impl ExplainConfig {
                 },
             );
         }
+        Ok(counts)
+    }
+
+    fn thresholds(
+        &self,
+        entries: BTreeMap<String, ThresholdEntry>,
+        counts: &BTreeMap<String, CountEvidence>,
+    ) -> Result<BTreeMap<String, String>, RulesError> {
         let mut thresholds = BTreeMap::new();
-        for (column, entry) in file.threshold {
+        for (column, entry) in entries {
             let key = format!("threshold.{column}");
-            column_name(&key, &column)?;
+            self.column_name(&key, &column)?;
             if !counts.contains_key(&entry.count) {
-                return Err(bad(format!(
+                return Err(self.bad(format!(
                     "`{key}.count` is `{}`: not a [count.COLUMN] of this file (they are {})",
                     entry.count,
                     counts.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -185,11 +237,7 @@ impl ExplainConfig {
             }
             thresholds.insert(column, entry.count);
         }
-        Ok(ExplainConfig {
-            flags,
-            counts,
-            thresholds,
-        })
+        Ok(thresholds)
     }
 }
 

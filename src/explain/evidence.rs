@@ -121,13 +121,24 @@ async fn gather(
     evidence: &mut Evidence,
 ) -> Result<()> {
     let width = sources.len();
-    let mut put = |id: i64, position: usize, date: &str| {
+    let mut found = latest_coded(pipeline, origin, sources).await?;
+    found.extend(latest_counted(pipeline, origin, sources).await?);
+    for (id, position, date) in found {
         evidence
             .dates
             .entry(id)
-            .or_insert_with(|| vec![None; width])[position] = Some(date.to_string());
-    };
-    // Every coded flag from one scan of events: the latest date per column.
+            .or_insert_with(|| vec![None; width])[position] = Some(date);
+    }
+    Ok(())
+}
+
+/// Every coded flag from one scan of events: the latest date per column, as
+/// (patient_id, the column's position in `sources`, date).
+async fn latest_coded(
+    pipeline: &Pipeline,
+    origin: &str,
+    sources: &[(String, Source<'_>)],
+) -> Result<Vec<(i64, usize, String)>> {
     let coded: Vec<(usize, &String, &FlagEvidence)> = sources
         .iter()
         .enumerate()
@@ -136,43 +147,55 @@ async fn gather(
             Source::Counted(_) => None,
         })
         .collect();
-    if !coded.is_empty() {
-        let latest = coded
-            .iter()
-            .map(|(_, column, flag)| {
-                let lists = flag
-                    .codelists
-                    .iter()
-                    .map(|l| format!("'{l}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    "CAST(MAX(CASE WHEN list_name IN ({lists}){window} THEN e.date END) AS VARCHAR) AS {column}",
-                    window = window_condition("e.date", &flag.window)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(",\n  ");
-        let sql = format!(
-            "SELECT e.patient_id,\n  {latest}\n\
-             FROM events e JOIN {LISTED} l ON l.patient_id = e.patient_id \
-             JOIN (SELECT code, CAST(codelist AS VARCHAR) AS list_name FROM codelists) c ON c.code = e.code \
-             WHERE e.date <= $as_of GROUP BY e.patient_id"
-        );
-        for batch in pipeline.run_sql(origin, &sql).await?.1 {
-            let c = Columns::new(&batch, origin);
-            let ids = c.int("patient_id")?;
-            for (position, column, _) in &coded {
-                let dates = c.text(column)?;
-                for r in 0..c.rows() {
-                    if let (Some(id), Some(date)) = (int_at(&ids, r), text_at(&dates, r)) {
-                        put(id, *position, date);
-                    }
+    let mut found = Vec::new();
+    if coded.is_empty() {
+        return Ok(found);
+    }
+    let latest = coded
+        .iter()
+        .map(|(_, column, flag)| {
+            let lists = flag
+                .codelists
+                .iter()
+                .map(|l| format!("'{l}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "CAST(MAX(CASE WHEN list_name IN ({lists}){window} THEN e.date END) AS VARCHAR) AS {column}",
+                window = window_condition("e.date", &flag.window)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",\n  ");
+    let sql = format!(
+        "SELECT e.patient_id,\n  {latest}\n\
+         FROM events e JOIN {LISTED} l ON l.patient_id = e.patient_id \
+         JOIN (SELECT code, CAST(codelist AS VARCHAR) AS list_name FROM codelists) c ON c.code = e.code \
+         WHERE e.date <= $as_of GROUP BY e.patient_id"
+    );
+    for batch in pipeline.run_sql(origin, &sql).await?.1 {
+        let c = Columns::new(&batch, origin);
+        let ids = c.int("patient_id")?;
+        for (position, column, _) in &coded {
+            let dates = c.text(column)?;
+            for r in 0..c.rows() {
+                if let (Some(id), Some(date)) = (int_at(&ids, r), text_at(&dates, r)) {
+                    found.push((id, *position, date.to_string()));
                 }
             }
         }
     }
-    // Each counted flag: the latest counted row of its table.
+    Ok(found)
+}
+
+/// Each counted flag: the latest counted row of its table, as
+/// (patient_id, the column's position in `sources`, date).
+async fn latest_counted(
+    pipeline: &Pipeline,
+    origin: &str,
+    sources: &[(String, Source<'_>)],
+) -> Result<Vec<(i64, usize, String)>> {
+    let mut found = Vec::new();
     for (position, (_, source)) in sources.iter().enumerate() {
         let Source::Counted(count) = source else {
             continue;
@@ -195,12 +218,12 @@ async fn gather(
             let (ids, dates) = (c.int("patient_id")?, c.text("latest")?);
             for r in 0..c.rows() {
                 if let (Some(id), Some(date)) = (int_at(&ids, r), text_at(&dates, r)) {
-                    put(id, position, date);
+                    found.push((id, position, date.to_string()));
                 }
             }
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 /// Blanks each date whose column did not score for the patient, deciding

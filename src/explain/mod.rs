@@ -313,25 +313,7 @@ fn assemble(
         });
     }
     let (features, score_components) = match row {
-        Some((batch, r)) => (
-            batch
-                .schema()
-                .fields()
-                .iter()
-                .zip(batch.columns())
-                .map(|(f, a)| FeatureValue {
-                    column: f.name().clone(),
-                    value: json_value(a.as_ref(), r),
-                })
-                .collect(),
-            scoring::scoring_components(&pipeline.scoring, batch, r)?
-                .into_iter()
-                .map(|(name, points)| ScoreComponent {
-                    name: name.to_string(),
-                    points,
-                })
-                .collect(),
-        ),
+        Some((batch, r)) => features_row(pipeline, batch, r)?,
         None => (Vec::new(), Vec::new()),
     };
     Ok(Explanation {
@@ -344,6 +326,33 @@ fn assemble(
         flags: flag_traces,
         counts: count_traces,
     })
+}
+
+/// Row `r` of the scored features: every column's value, and the
+/// components that scored.
+fn features_row(
+    pipeline: &Pipeline,
+    batch: &RecordBatch,
+    r: usize,
+) -> Result<(Vec<FeatureValue>, Vec<ScoreComponent>)> {
+    let values = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, a)| FeatureValue {
+            column: f.name().clone(),
+            value: json_value(a.as_ref(), r),
+        })
+        .collect();
+    let components = scoring::scoring_components(&pipeline.scoring, batch, r)?
+        .into_iter()
+        .map(|(name, points)| ScoreComponent {
+            name: name.to_string(),
+            points,
+        })
+        .collect();
+    Ok((values, components))
 }
 
 /// A cell as JSON: numbers and booleans as themselves, null as null,

@@ -31,4 +31,12 @@ if ! browser; then
   exit 1
 fi
 
+# The workbook test reads phm's .xlsx lists with openpyxl, a reader independent
+# of phm's own (tests/it/check_workbook.py).
+if ! python3 -c 'import openpyxl' >/dev/null 2>&1; then
+  echo "== installing openpyxl (Python) for the workbook test"
+  python3 -m pip install -q --disable-pip-version-check openpyxl \
+    || { echo "scripts/test.sh: could not install openpyxl (python3 -m pip install openpyxl)" >&2; exit 1; }
+fi
+
 exec cargo test --release --features ballista "$@"

@@ -7,15 +7,16 @@ use clap::Args;
 use crate::error::Result;
 use crate::proposals::review;
 
-/// Check a returned patient list (with `decision` = accept/exclude and a
-/// `reason`) against the proposal it came from, and record the decisions so the
+/// Check a returned patient list (lists/PCN.csv or lists/PCN.xlsx, with
+/// `decision` = accept/exclude and a `reason`) against the proposal it came from, and record the decisions so the
 /// next `phm propose --out DIR` leaves excluded patients out.
 ///
-/// Example: phm review --decisions U12345-returned.csv --proposal out/proposals
+/// Example: phm review --decisions U12345-returned.xlsx --proposal out/proposals
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
-    /// The returned list (lists/PCN.csv with decision and reason filled in).
-    #[arg(long, value_name = "FILE.csv")]
+    /// The returned list (lists/PCN.csv or lists/PCN.xlsx with decision and
+    /// reason filled in); read as a workbook when it ends in .xlsx.
+    #[arg(long, value_name = "FILE")]
     pub decisions: PathBuf,
     /// The folder `phm propose --out` wrote.
     #[arg(long, value_name = "DIR")]

@@ -8,6 +8,7 @@ pub mod review;
 pub mod run;
 pub mod segments;
 pub mod what_if;
+pub mod workbook;
 
 use rust_decimal::Decimal;
 use serde::Serialize;

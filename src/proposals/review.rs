@@ -1,5 +1,6 @@
-//! The clinical lead's review loop: a returned patient list with `decision`
-//! (`accept`/`exclude`) and `reason` is checked against the proposal it came
+//! The clinical lead's review loop: a returned patient list (CSV, or the
+//! workbook of [`super::workbook`]) with `decision` (`accept`/`exclude`) and
+//! `reason` is checked against the proposal it came
 //! from and recorded in `DIR/decisions.csv`; the next `phm propose --out DIR`
 //! leaves excluded patients out and fills their places from the waiting list.
 
@@ -121,6 +122,49 @@ pub struct ReviewSummary {
     pub undecided: u64,
 }
 
+/// Where a returned cell is, for messages: a CSV line, or a sheet's cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Line(u64),
+    /// `row` is the spreadsheet's row number (1-based); `first_col` the
+    /// 0-based column where the sheet's used range starts.
+    Cell {
+        sheet: &'static str,
+        row: u32,
+        first_col: u32,
+    },
+}
+
+impl Place {
+    /// The place of the cell in `column` (0-based within the row read).
+    pub fn at(&self, column: usize) -> String {
+        match *self {
+            Place::Line(line) => format!("line {line}"),
+            Place::Cell {
+                sheet,
+                row,
+                first_col,
+            } => format!(
+                "{sheet}!{}{row}",
+                super::workbook::column_letters(first_col + column as u32)
+            ),
+        }
+    }
+}
+
+/// One row of a returned list, as text, with where it came from.
+#[derive(Debug, Clone)]
+pub struct ReturnedRow {
+    pub cells: Vec<String>,
+    pub place: Place,
+}
+
+impl ReturnedRow {
+    fn get(&self, column: usize) -> &str {
+        self.cells.get(column).map(String::as_str).unwrap_or("")
+    }
+}
+
 /// The columns of a returned list phm reads, by position.
 struct ListColumns {
     patient_id: usize,
@@ -131,7 +175,7 @@ struct ListColumns {
 }
 
 impl ListColumns {
-    fn of(headers: &csv::StringRecord, name: &str) -> Result<Self> {
+    fn of(headers: &[String], name: &str) -> Result<Self> {
         let find = |h: &str| headers.iter().position(|x| x == h);
         let required = ["patient_id", "need_score", "proposal_id", "decision"];
         let missing: Vec<&str> = required.into_iter().filter(|h| find(h).is_none()).collect();
@@ -144,52 +188,55 @@ impl ListColumns {
                 reason: find("reason"),
             }),
             _ => Err(PhmError::Input(format!(
-                "decisions file {name}: missing column(s) {}; return the list phm wrote (lists/PCN.csv) with `decision` and `reason` filled in",
+                "decisions file {name}: missing column(s) {}; return the list phm wrote (lists/PCN.csv or lists/PCN.xlsx) with `decision` and `reason` filled in",
                 missing.join(", ")
             ))),
         }
     }
 }
 
-/// What a returned list says, checked line by line against the proposal.
+/// What a returned list says, checked row by row against the proposal.
 #[derive(Default)]
 struct Returned {
     decisions: Vec<Decision>,
     problems: Vec<String>,
-    /// proposal_ids of lines from another proposal.
+    /// proposal_ids of rows from another proposal.
     stale: BTreeSet<String>,
     summary: ReviewSummary,
 }
 
 impl Returned {
-    /// Checks one line; its decision is kept when it is accept or exclude.
-    fn line(&mut self, r: &csv::StringRecord, c: &ListColumns, current: &Current) {
-        let line = r.position().map(|p| p.line()).unwrap_or(0);
-        let pid_text = r.get(c.patient_id).unwrap_or("");
+    /// Checks one row; its decision is kept when it is accept or exclude
+    /// (in any case: `Exclude` typed by hand counts).
+    fn row(&mut self, r: &ReturnedRow, c: &ListColumns, current: &Current) {
+        let pid_text = r.get(c.patient_id);
         let Ok(pid) = pid_text.parse::<i64>() else {
             self.problems.push(format!(
-                "line {line}: patient_id `{pid_text}` is not a number"
+                "{}: patient_id `{pid_text}` is not a number",
+                r.place.at(c.patient_id)
             ));
             return;
         };
-        let pid_of = r.get(c.proposal_id).unwrap_or("").to_string();
+        let pid_of = r.get(c.proposal_id).to_string();
         if pid_of != current.proposal_id {
             self.stale.insert(pid_of.clone());
         }
         match current.scores.get(&pid) {
             None => self.problems.push(format!(
-                "line {line}: patient_id {pid} is not in the proposal"
+                "{}: patient_id {pid} is not in the proposal",
+                r.place.at(c.patient_id)
             )),
             Some(score) => {
-                let given = r.get(c.need_score).unwrap_or("");
+                let given = r.get(c.need_score);
                 if given.parse::<i32>().ok() != Some(*score) {
                     self.problems.push(format!(
-                        "line {line}: need_score for patient {pid} was changed ({given}, the proposal says {score})"
+                        "{}: need_score for patient {pid} was changed ({given}, the proposal says {score})",
+                        r.place.at(c.need_score)
                     ));
                 }
             }
         }
-        let decision = r.get(c.decision).unwrap_or("").to_ascii_lowercase();
+        let decision = r.get(c.decision).to_ascii_lowercase();
         match decision.as_str() {
             "accept" => self.summary.accepted += 1,
             "exclude" => self.summary.excluded += 1,
@@ -199,7 +246,8 @@ impl Returned {
             }
             other => {
                 self.problems.push(format!(
-                    "line {line}: decision `{other}` must be accept, exclude or empty"
+                    "{}: decision `{other}` must be accept, exclude or empty",
+                    r.place.at(c.decision)
                 ));
                 return;
             }
@@ -207,10 +255,40 @@ impl Returned {
         self.decisions.push(Decision {
             patient_id: pid,
             decision,
-            reason: c.reason.and_then(|i| r.get(i)).unwrap_or("").to_string(),
+            reason: c.reason.map(|i| r.get(i)).unwrap_or("").to_string(),
             proposal_id: pid_of,
         });
     }
+}
+
+/// A returned CSV list: its header and rows, each with its line.
+fn read_csv_list(path: &Path) -> Result<(Vec<String>, Vec<ReturnedRow>)> {
+    let name = path.display().to_string();
+    let bad = |e: csv::Error| PhmError::Input(format!("decisions file {name}: {e}"));
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(bad)?;
+    let header = reader
+        .headers()
+        .map_err(bad)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(bad)?;
+        rows.push(ReturnedRow {
+            place: Place::Line(record.position().map(|p| p.line()).unwrap_or(0)),
+            cells: record.iter().map(str::to_string).collect(),
+        });
+    }
+    Ok((header, rows))
+}
+
+fn is_xlsx(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
 }
 
 /// Writes every recorded decision to `dir`'s decisions file, atomically.
@@ -239,21 +317,21 @@ fn record(dir: &Path, decisions: Vec<Decision>) -> Result<()> {
     write_atomic(&path, &bytes).map_err(|e| PhmError::write(&path, e))
 }
 
-/// Checks a returned list against the proposal in `dir` and records its
-/// decisions. Every problem is reported at once, with line numbers; on any
-/// problem nothing is recorded.
+/// Checks a returned list (the CSV or the workbook phm wrote) against the
+/// proposal in `dir` and records its decisions. Every problem is reported at
+/// once, with its line or cell; on any problem nothing is recorded.
 pub fn review(decisions_file: &Path, dir: &Path) -> Result<ReviewSummary> {
     let current = read_current(dir)?;
     let name = decisions_file.display().to_string();
-    let bad = |e: csv::Error| PhmError::Input(format!("decisions file {name}: {e}"));
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(decisions_file)
-        .map_err(bad)?;
-    let columns = ListColumns::of(&reader.headers().map_err(bad)?.clone(), &name)?;
+    let (header, rows) = if is_xlsx(decisions_file) {
+        super::workbook::read_list(decisions_file)?
+    } else {
+        read_csv_list(decisions_file)?
+    };
+    let columns = ListColumns::of(&header, &name)?;
     let mut returned = Returned::default();
-    for record in reader.records() {
-        returned.line(&record.map_err(bad)?, &columns, &current);
+    for row in &rows {
+        returned.row(row, &columns, &current);
     }
     if !returned.stale.is_empty() {
         return Err(PhmError::Input(format!(

@@ -186,16 +186,7 @@ pub async fn propose(
             known.join(", ")
         ));
     }
-    let (_, cand_batches) = pipeline.run_report("high_need").await?;
-    let mut by_pcn: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
-    let mut excluded_by_pcn: BTreeMap<String, u64> = BTreeMap::new();
-    for c in candidates(&cand_batches, &pipeline.report_origin("high_need"))? {
-        if excluded.contains(&c.patient_id) {
-            *excluded_by_pcn.entry(c.pcn_code.clone()).or_default() += 1;
-            continue;
-        }
-        by_pcn.entry(c.pcn_code.clone()).or_default().push(c);
-    }
+    let (mut by_pcn, excluded_by_pcn) = candidates_by_pcn(pipeline, excluded).await?;
     let mut rows = Vec::new();
     let mut summaries = Vec::new();
     for counts in &counts {
@@ -234,6 +225,25 @@ pub async fn propose(
         warnings,
         evidence,
     })
+}
+
+/// The high-need candidates per PCN, without the patients a review excluded,
+/// and how many each PCN had excluded.
+async fn candidates_by_pcn(
+    pipeline: &Pipeline,
+    excluded: &BTreeSet<i64>,
+) -> Result<(BTreeMap<String, Vec<Candidate>>, BTreeMap<String, u64>)> {
+    let (_, batches) = pipeline.run_report("high_need").await?;
+    let mut by_pcn: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    let mut excluded_by_pcn: BTreeMap<String, u64> = BTreeMap::new();
+    for c in candidates(&batches, &pipeline.report_origin("high_need"))? {
+        if excluded.contains(&c.patient_id) {
+            *excluded_by_pcn.entry(c.pcn_code.clone()).or_default() += 1;
+            continue;
+        }
+        by_pcn.entry(c.pcn_code.clone()).or_default().push(c);
+    }
+    Ok((by_pcn, excluded_by_pcn))
 }
 
 /// A fingerprint of the proposal's content (FNV-1a 64): the same inputs give
@@ -411,16 +421,22 @@ pub const LIST_COLUMNS: [&str; 12] = [
 /// The two columns the lead fills in, last on every list.
 pub const LEAD_COLUMNS: [&str; 2] = ["decision", "reason"];
 
-fn list_csv(rows: &[&ProposalRow], proposal_id: &str, evidence: &Evidence) -> Result<Vec<u8>> {
-    let header: Vec<&str> = LIST_COLUMNS
+/// A clinical lead's list: its header and one row of text per patient, the
+/// same for the CSV and the workbook.
+fn list_table(
+    rows: &[&ProposalRow],
+    proposal_id: &str,
+    evidence: &Evidence,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = LIST_COLUMNS
         .iter()
-        .copied()
-        .chain(evidence.columns.iter().map(String::as_str))
-        .chain(LEAD_COLUMNS)
+        .map(|c| c.to_string())
+        .chain(evidence.columns.iter().cloned())
+        .chain(LEAD_COLUMNS.iter().map(|c| c.to_string()))
         .collect();
-    csv_text(
-        &header,
-        rows.iter().map(|r| {
+    let lines = rows
+        .iter()
+        .map(|r| {
             let c = &r.candidate;
             let mut line = vec![
                 c.pcn_code.clone(),
@@ -439,8 +455,9 @@ fn list_csv(rows: &[&ProposalRow], proposal_id: &str, evidence: &Evidence) -> Re
             line.extend(evidence.row(c.patient_id));
             line.extend(LEAD_COLUMNS.map(|_| String::new()));
             line
-        }),
-    )
+        })
+        .collect();
+    (header, lines)
 }
 
 #[derive(Serialize)]
@@ -486,12 +503,16 @@ pub fn write_proposal(dir: &Path, p: &Proposal) -> Result<Vec<PathBuf>> {
             .iter()
             .filter(|r| r.candidate.pcn_code == s.pcn_code)
             .collect();
+        let (header, lines) = list_table(&rows, &p.proposal_id, &p.evidence);
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let list = |ext| crate::output::names::file_name("pcn_code", &s.pcn_code, ext);
         put(
-            &format!(
-                "lists/{}",
-                crate::output::names::file_name("pcn_code", &s.pcn_code, "csv")?
-            ),
-            &list_csv(&rows, &p.proposal_id, &p.evidence)?,
+            &format!("lists/{}", list("csv")?),
+            &csv_text(&header, lines.iter().cloned())?,
+        )?;
+        put(
+            &format!("lists/{}", list("xlsx")?),
+            &super::workbook::list_workbook(&s.pcn_code, p.as_of, &header, &lines)?,
         )?;
     }
     let parquet = dir.join("proposals.parquet");

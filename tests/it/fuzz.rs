@@ -359,6 +359,7 @@ fn returned_list() -> String {
     let mut files: Vec<_> = std::fs::read_dir(&lists)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
         .collect();
     files.sort();
     let text = std::fs::read_to_string(&files[0]).unwrap();

@@ -31,3 +31,4 @@ mod report;
 mod rule_tables;
 mod trust;
 mod what_if;
+mod workbook;

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::common::*;
 
-const T: &str = "2024-03-31";
+pub(crate) const T: &str = "2024-03-31";
 
 fn phm(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_phm"))
@@ -53,7 +53,7 @@ fn extract(dir: &Path) {
     x.write(dir);
 }
 
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
+pub(crate) fn read_csv(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let mut rows = vec![r.headers().unwrap().iter().map(String::from).collect()];
     for rec in r.records() {
@@ -62,7 +62,7 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
     rows
 }
 
-fn dirs() -> (tempfile::TempDir, String, String) {
+pub(crate) fn dirs() -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let ex = dir.path().join("extract");
     extract(&ex);

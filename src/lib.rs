@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod proposals;
 pub mod report;
 pub mod rules;
+pub mod spreadsheet;
 pub mod stats;
 pub mod tools;
 

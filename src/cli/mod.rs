@@ -105,7 +105,7 @@ pub struct ExtractArgs {
     /// Reference date T (YYYY-MM-DD). Default: the latest date in `events`.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
-    /// IMD table to use instead of the extract's: Parquet, or the government's published CSV (File 7).
+    /// IMD table to use instead of the extract's: Parquet, or the government's IoD file as published (File 1, 2 or 7 as .xlsx; File 7 as .csv).
     #[arg(long, value_name = "FILE")]
     pub imd: Option<PathBuf>,
     /// Run an edited copy of the rules folder (`phm rules export DIR` writes the defaults).

@@ -121,6 +121,10 @@ impl ContractType {
 pub struct TableSpec {
     pub name: &'static str,
     pub columns: &'static [ColumnSpec],
+    /// Columns a table may carry: checked like the rest when present, and
+    /// null in the typed view when absent, so a query can name them either
+    /// way.
+    pub optional: &'static [ColumnSpec],
     /// The column whose values must be unique in the table.
     pub key: Option<&'static str>,
     /// The date of an activity row: rows after T or for unknown patients are
@@ -131,6 +135,11 @@ pub struct TableSpec {
 impl TableSpec {
     pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The required columns, then the optional ones.
+    pub fn all_columns(&self) -> impl Iterator<Item = &ColumnSpec> {
+        self.columns.iter().chain(self.optional)
     }
 }
 
@@ -192,6 +201,7 @@ pub const PATIENTS: TableSpec = TableSpec {
         col("registered_to", Date32, true, Any),
         col("death_date", Date32, true, Any),
     ],
+    optional: &[],
     key: Some("patient_id"),
     date: None,
 };
@@ -204,6 +214,7 @@ pub const EVENTS: TableSpec = TableSpec {
         col("date", Date32, false, Any),
         col("value", Float64, true, Any),
     ],
+    optional: &[],
     key: None,
     date: Some("date"),
 };
@@ -216,6 +227,7 @@ pub const APPOINTMENTS: TableSpec = TableSpec {
         col("status", Utf8, false, OneOf(STATUS_VALUES)),
         col("mode", Utf8, false, OneOf(MODE_VALUES)),
     ],
+    optional: &[],
     key: None,
     date: Some("date"),
 };
@@ -226,6 +238,7 @@ pub const AE_ATTENDANCES: TableSpec = TableSpec {
         col("patient_id", Int64, false, Any),
         col("arrival_date", Date32, false, Any),
     ],
+    optional: &[],
     key: None,
     date: Some("arrival_date"),
 };
@@ -237,6 +250,7 @@ pub const ADMISSIONS: TableSpec = TableSpec {
         col("admission_date", Date32, false, Any),
         col("method", Utf8, false, OneOf(METHOD_VALUES)),
     ],
+    optional: &[],
     key: None,
     date: Some("admission_date"),
 };
@@ -247,6 +261,9 @@ pub const IMD: TableSpec = TableSpec {
         col("lsoa_code", Utf8, false, Code),
         col("imd_decile", Int32, false, Range(1, 10)),
     ],
+    // The national rank, 1 = most deprived (England has 33,755 LSOAs in
+    // IoD2025): equity.md's local quintiles order LSOAs by it.
+    optional: &[col("imd_rank", Int32, true, Range(1, 100_000))],
     key: Some("lsoa_code"),
     date: None,
 };

@@ -6,15 +6,16 @@
 
 pub mod contract;
 mod footer;
-pub mod imd_csv;
+pub mod imd_file;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::datatypes::Schema;
+use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
 use datafusion::execution::options::ParquetReadOptions;
-use datafusion::prelude::{cast, ident, SessionContext};
+use datafusion::prelude::{cast, ident, lit, SessionContext};
 
 pub use contract::{TableSpec, TABLES};
 pub use validate::{Severity, ValidationReport, Violation};
@@ -68,7 +69,8 @@ pub struct OpenedExtract {
 }
 
 /// Registers every contract table of `dir` in `ctx` (and the IMD table from
-/// `imd` when given: Parquet, or the government's published CSV) and checks the
+/// `imd` when given: Parquet, or the government's published CSV or workbook)
+/// and checks the
 /// schemas. Data checks (nulls, allowed values, duplicates) are
 /// [`validate::check_data`]'s job.
 pub async fn register_extract(
@@ -85,8 +87,8 @@ pub async fn register_extract(
         let raw_name = format!("raw_{}", spec.name);
         let imd_given = imd.filter(|_| spec.name == contract::IMD.name);
         let location = if let Some(path) = imd_given {
-            if is_csv(path) {
-                let batch = imd_csv::read_imd_csv(path)?;
+            if imd_file::is_extension(path, "csv") || imd_file::is_extension(path, "xlsx") {
+                let batch = imd_file::read_imd_file(path)?;
                 ctx.register_batch(&raw_name, batch)
                     .map_err(|source| ExtractError::Query {
                         table: spec.name.into(),
@@ -134,12 +136,6 @@ pub async fn register_extract(
     })
 }
 
-fn is_csv(path: &Path) -> bool {
-    path.extension()
-        .map(|e| e.eq_ignore_ascii_case("csv"))
-        .unwrap_or(false)
-}
-
 /// `NAME.parquet` or a folder `NAME/`; records a violation when neither (or both) exist.
 fn find_table(dir: &Path, name: &'static str, report: &mut ValidationReport) -> Option<PathBuf> {
     let file = dir.join(format!("{name}.parquet"));
@@ -178,7 +174,7 @@ fn find_table(dir: &Path, name: &'static str, report: &mut ValidationReport) -> 
         }
         (false, false) => {
             let hint = if name == "imd" {
-                " (or pass the published IMD CSV with --imd FILE.csv)"
+                " (or pass the government's IoD file with --imd FILE.csv or FILE.xlsx)"
             } else {
                 ""
             };
@@ -194,7 +190,7 @@ fn find_table(dir: &Path, name: &'static str, report: &mut ValidationReport) -> 
 
 /// Checks the raw schema of one table and, when every contract column is
 /// present with a convertible type, registers the view `NAME` with exactly the
-/// contract's columns and types.
+/// contract's columns and types (an optional column the table lacks is null).
 async fn register_typed_view(
     ctx: &SessionContext,
     spec: &TableSpec,
@@ -209,8 +205,10 @@ async fn register_typed_view(
     let raw = ctx.table(raw_name).await.map_err(query_err)?;
     let schema: Schema = raw.schema().as_arrow().clone();
     let mut ok = true;
-    for column in spec.columns {
+    let required = spec.columns.iter().map(|c| (c, true));
+    for (column, is_required) in required.chain(spec.optional.iter().map(|c| (c, false))) {
         match schema.field_with_name(column.name) {
+            Err(_) if !is_required => {}
             Err(_) => {
                 ok = false;
                 report.push(Violation::missing_column(spec.name, path, column.name));
@@ -232,15 +230,15 @@ async fn register_typed_view(
         return Ok(());
     }
     let exprs = spec
-        .columns
-        .iter()
+        .all_columns()
         .map(|c| {
-            let expr = ident(c.name);
             let expr = match schema.field_with_name(c.name).map(|f| f.data_type()) {
-                Ok(t) if *t == c.data_type.arrow() => expr,
+                Ok(t) if *t == c.data_type.arrow() => ident(c.name),
                 // Dictionary- or view-encoded strings and narrower ints are
                 // widened; `accepts` has already ruled out lossy casts.
-                _ => cast(expr, c.data_type.arrow()),
+                Ok(_) => cast(ident(c.name), c.data_type.arrow()),
+                // An optional column the table does not have.
+                Err(_) => cast(lit(ScalarValue::Null), c.data_type.arrow()),
             };
             expr.alias(c.name)
         })

@@ -231,7 +231,7 @@ impl Proof {
 
 fn checks_for(spec: &TableSpec, depth: Depth) -> Vec<Check> {
     let mut checks = Vec::new();
-    for c in spec.columns {
+    for c in spec.all_columns() {
         if !c.nullable {
             checks.push(Check {
                 column: c.name,

@@ -144,10 +144,7 @@ impl Place {
                 sheet,
                 row,
                 first_col,
-            } => format!(
-                "{sheet}!{}{row}",
-                super::workbook::column_letters(first_col + column as u32)
-            ),
+            } => crate::spreadsheet::cell_name(sheet, row - 1, first_col + column as u32),
         }
     }
 }

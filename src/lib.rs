@@ -8,7 +8,8 @@
 //! and `analysis` (indicator tallies, disclosure control, inequalities and
 //! comparisons over `stats`) → `report` (HTML from a built `ReportData`,
 //! charts from `charts`). `explain` traces a patient's flags to records and
-//! `assure` runs test patients through the rules. `engine` is the DataFusion
+//! `assure` runs test patients through the rules, and `import` converts
+//! other layouts (an OMOP CDM) into an extract. `engine` is the DataFusion
 //! session; `output` writes files atomically; `cli` has one file per
 //! subcommand; `tools` holds the synthetic extract generator, which the
 //! pipeline does not use.
@@ -22,6 +23,7 @@ pub mod error;
 pub mod explain;
 pub mod extract;
 pub mod features;
+pub mod import;
 pub mod output;
 pub mod pipeline;
 pub mod proposals;

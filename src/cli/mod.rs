@@ -20,6 +20,7 @@ mod demo;
 mod explain;
 mod features;
 mod generate;
+mod import;
 mod inequalities;
 mod propose;
 mod query;
@@ -80,6 +81,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Run a Ballista scheduler or executor (built with `--features ballista`).
     #[cfg(feature = "ballista")]
     #[command(subcommand)]
@@ -94,7 +97,8 @@ const EXAMPLES: &str = "Examples (on the committed sample data):
   phm codes --extract sample-data/extract --top 20
   phm rules export my-rules && phm assure --rules my-rules
   phm assure --tests my-tests.toml
-  phm propose --extract sample-data/extract --out out/proposals";
+  phm propose --extract sample-data/extract --out out/proposals
+  phm import omop --from cdm --out extract --practice-map practices.csv";
 
 /// Flags every command that reads an extract shares.
 #[derive(Debug, Clone, Args)]
@@ -291,6 +295,7 @@ fn run_on_runtime(command: Command) -> Result<()> {
                 Command::Whatif(a) => whatif::run(a),
                 Command::Demo(a) => demo::run(a).await,
                 Command::Rules(c) => rules::run(c),
+                Command::Import(c) => import::run(c).await,
                 #[cfg(feature = "ballista")]
                 Command::Cluster(c) => cluster::run(c).await,
             }

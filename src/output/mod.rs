@@ -273,6 +273,66 @@ impl ColumnParallelWriter {
     }
 }
 
+/// A folder of outputs (an extract) built in a hidden folder beside its
+/// target and renamed into place by [`StagedDir::commit`]; dropped before
+/// then, the hidden folder is removed, so a failed run leaves the target as
+/// it was.
+pub struct StagedDir {
+    target: PathBuf,
+    temp: PathBuf,
+}
+
+impl StagedDir {
+    /// A fresh hidden folder beside `target`, named after it and this process.
+    pub fn create(target: &Path, purpose: &str) -> io::Result<Self> {
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "out".into());
+        let temp = parent.join(format!(".{name}.{purpose}.{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&temp);
+        std::fs::create_dir_all(&temp)?;
+        Ok(StagedDir {
+            target: target.to_path_buf(),
+            temp,
+        })
+    }
+
+    /// Where to write the folder's files meanwhile.
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Replaces the target (removing what was there) with the staged folder.
+    pub fn commit(self) -> io::Result<()> {
+        if self.target.exists() {
+            std::fs::remove_dir_all(&self.target)?;
+        }
+        std::fs::rename(&self.temp, &self.target)
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        // After a commit the hidden folder no longer exists.
+        let _ = std::fs::remove_dir_all(&self.temp);
+    }
+}
+
+/// True when `dir` does not exist or is an empty folder: the outputs that
+/// replace a whole folder refuse a full one unless told to.
+pub fn is_absent_or_empty(dir: &Path) -> bool {
+    !dir.exists()
+        || std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false)
+}
+
 /// Writes all batches to `target` atomically as one Parquet file.
 pub fn write_parquet(
     target: &Path,

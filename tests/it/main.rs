@@ -27,6 +27,7 @@ mod golden;
 mod inequalities;
 mod iod_files;
 mod list_evidence;
+mod omop;
 mod proposals;
 mod report;
 mod rule_tables;

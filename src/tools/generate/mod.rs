@@ -154,35 +154,10 @@ fn check(cfg: &GenerateConfig) -> Result<(), GenerateError> {
     if !(0.0..=1.0).contains(&cfg.after_t_share) {
         return Err(GenerateError::BadShare);
     }
-    let out = &cfg.out;
-    if out.exists() {
-        let empty = std::fs::read_dir(out)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false);
-        if !empty && !cfg.force {
-            return Err(GenerateError::OutExists(out.clone()));
-        }
+    if !crate::output::is_absent_or_empty(&cfg.out) && !cfg.force {
+        return Err(GenerateError::OutExists(cfg.out.clone()));
     }
     Ok(())
-}
-
-/// A fresh hidden folder beside `out` to build the extract in.
-fn temp_folder(out: &Path) -> Result<PathBuf, GenerateError> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
-    let temp = parent.join(format!(
-        ".{}.generating.{}",
-        out.file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_else(|| "extract".into()),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&temp);
-    std::fs::create_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
-    Ok(temp)
 }
 
 /// The window starts of the realism tally (T minus 6, 9, 12 and 24 months).
@@ -306,8 +281,9 @@ pub fn generate(
         .pcns
         .unwrap_or_else(|| geography::default_pcns(cfg.patients));
     let geo = geography::build(cfg.patients, pcns, cfg.icbs, &mut geo_rng);
-    let temp = temp_folder(&cfg.out)?;
-    let cleanup = TempDir(temp.clone());
+    let staged = crate::output::StagedDir::create(&cfg.out, "generating")
+        .map_err(|e| io_error(&cfg.out, e))?;
+    let temp = staged.path().to_path_buf();
     let ctx = Context {
         geo: &geo,
         codes: &codes,
@@ -352,12 +328,7 @@ pub fn generate(
     if stop.load(Ordering::Relaxed) {
         return Err(GenerateError::Interrupted);
     }
-    let out = &cfg.out;
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(|e| io_error(out, e))?;
-    }
-    std::fs::rename(&temp, out).map_err(|e| io_error(out, e))?;
-    std::mem::forget(cleanup);
+    staged.commit().map_err(|e| io_error(&cfg.out, e))?;
     let mut pcn_sizes = vec![0u64; geo.pcns.len()];
     for p in &geo.practices {
         pcn_sizes[p.pcn] += p.size;
@@ -368,15 +339,6 @@ pub fn generate(
         pcn_sizes,
         rows,
     })
-}
-
-/// Removes the temporary folder unless the generation completed.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 pub fn patients_schema() -> SchemaRef {

@@ -1,0 +1,272 @@
+//! An OMOP CDM's tables as phm finds them: a folder holding each table as
+//! Parquet (`person.parquet`, or a folder `person/` of Parquet files) or CSV
+//! with a header (`person.csv`), names in any case (DuckDB's and Eunomia's
+//! exports are upper case). Each table phm reads is registered as the view
+//! `omop_NAME` with lower-case columns of the types the conversion expects,
+//! after checking that every column it reads is there.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::execution::options::{CsvReadOptions, ParquetReadOptions};
+use datafusion::prelude::{cast, ident, SessionContext};
+
+use super::ImportError;
+
+/// One CDM table phm reads, and the columns it reads from it.
+pub struct CdmTable {
+    pub name: &'static str,
+    /// A required table missing from the folder stops the import; an
+    /// optional one is treated as empty.
+    pub required: bool,
+    pub columns: &'static [(&'static str, DataType)],
+}
+
+use DataType::{Date32, Float64, Int64, Utf8};
+
+/// The tables and columns phm reads, as OMOP CDM 5.3 and 5.4 name them.
+pub const CDM_TABLES: &[CdmTable] = &[
+    CdmTable {
+        name: "cdm_source",
+        required: true,
+        columns: &[("cdm_version", Utf8), ("source_release_date", Date32)],
+    },
+    CdmTable {
+        name: "person",
+        required: true,
+        columns: &[
+            ("person_id", Int64),
+            ("gender_concept_id", Int64),
+            ("year_of_birth", Int64),
+            ("month_of_birth", Int64),
+            ("day_of_birth", Int64),
+            ("birth_datetime", Date32),
+            ("race_concept_id", Int64),
+            ("ethnicity_concept_id", Int64),
+            ("location_id", Int64),
+            ("care_site_id", Int64),
+        ],
+    },
+    CdmTable {
+        name: "observation_period",
+        required: true,
+        columns: &[
+            ("person_id", Int64),
+            ("observation_period_start_date", Date32),
+            ("observation_period_end_date", Date32),
+        ],
+    },
+    CdmTable {
+        name: "death",
+        required: false,
+        columns: &[("person_id", Int64), ("death_date", Date32)],
+    },
+    CdmTable {
+        name: "visit_occurrence",
+        required: false,
+        columns: &[
+            ("visit_occurrence_id", Int64),
+            ("person_id", Int64),
+            ("visit_concept_id", Int64),
+            ("visit_start_date", Date32),
+            ("visit_end_date", Date32),
+            ("preceding_visit_occurrence_id", Int64),
+        ],
+    },
+    CdmTable {
+        name: "condition_occurrence",
+        required: false,
+        columns: &[
+            ("person_id", Int64),
+            ("condition_concept_id", Int64),
+            ("condition_start_date", Date32),
+            ("condition_source_value", Utf8),
+        ],
+    },
+    CdmTable {
+        name: "observation",
+        required: false,
+        columns: &[
+            ("person_id", Int64),
+            ("observation_concept_id", Int64),
+            ("observation_date", Date32),
+            ("value_as_number", Float64),
+            ("observation_source_value", Utf8),
+        ],
+    },
+    CdmTable {
+        name: "procedure_occurrence",
+        required: false,
+        columns: &[
+            ("person_id", Int64),
+            ("procedure_concept_id", Int64),
+            ("procedure_date", Date32),
+            ("procedure_source_value", Utf8),
+        ],
+    },
+    CdmTable {
+        name: "measurement",
+        required: false,
+        columns: &[
+            ("person_id", Int64),
+            ("measurement_concept_id", Int64),
+            ("measurement_date", Date32),
+            ("value_as_number", Float64),
+            ("measurement_source_value", Utf8),
+        ],
+    },
+    CdmTable {
+        name: "concept",
+        required: false,
+        columns: &[
+            ("concept_id", Int64),
+            ("vocabulary_id", Utf8),
+            ("concept_code", Utf8),
+        ],
+    },
+    CdmTable {
+        name: "location",
+        required: false,
+        columns: &[("location_id", Int64), ("location_source_value", Utf8)],
+    },
+];
+
+/// Where a CDM table was found (None: absent, and an empty view stands in).
+pub struct Found {
+    pub table: &'static str,
+    pub path: Option<PathBuf>,
+}
+
+/// Registers every table of [`CDM_TABLES`] from `dir` as `omop_NAME`.
+pub async fn register(ctx: &SessionContext, dir: &Path) -> Result<Vec<Found>, ImportError> {
+    if dir
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("duckdb"))
+    {
+        return Err(ImportError::DuckDbFile(dir.to_path_buf()));
+    }
+    if !dir.is_dir() {
+        return Err(ImportError::NotAFolder(dir.to_path_buf()));
+    }
+    let mut found = Vec::new();
+    for table in CDM_TABLES {
+        let path = find(dir, table.name)?;
+        match &path {
+            Some(path) => register_file(ctx, table, path).await?,
+            None if table.required => {
+                return Err(ImportError::MissingTable {
+                    dir: dir.to_path_buf(),
+                    table: table.name,
+                })
+            }
+            None => register_empty(ctx, table).await?,
+        }
+        found.push(Found {
+            table: table.name,
+            path,
+        });
+    }
+    Ok(found)
+}
+
+/// `NAME.parquet`, `NAME.csv` or a folder `NAME/`, in any case.
+fn find(dir: &Path, name: &str) -> Result<Option<PathBuf>, ImportError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ImportError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut hits: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let stem = p.file_stem().map(|s| s.to_string_lossy().to_lowercase());
+            let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase());
+            stem.as_deref() == Some(name)
+                && match ext.as_deref() {
+                    Some("parquet") | Some("csv") => p.is_file(),
+                    None => p.is_dir(),
+                    _ => false,
+                }
+        })
+        .collect();
+    hits.sort();
+    match hits.len() {
+        0 => Ok(None),
+        1 => Ok(hits.pop()),
+        _ => Err(ImportError::AmbiguousTable {
+            table: name.to_string(),
+            paths: hits,
+        }),
+    }
+}
+
+async fn register_file(
+    ctx: &SessionContext,
+    table: &CdmTable,
+    path: &Path,
+) -> Result<(), ImportError> {
+    let raw = format!("omop_raw_{}", table.name);
+    let location = path.to_string_lossy().to_string();
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let registered = if is_csv {
+        ctx.register_csv(&raw, &location, CsvReadOptions::new().has_header(true))
+            .await
+    } else {
+        ctx.register_parquet(&raw, &location, ParquetReadOptions::default())
+            .await
+    };
+    let unreadable = |source| ImportError::Unreadable {
+        table: table.name,
+        path: path.to_path_buf(),
+        source,
+    };
+    registered.map_err(unreadable)?;
+    let frame = ctx.table(raw.as_str()).await.map_err(unreadable)?;
+    let names: Vec<String> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut exprs = Vec::new();
+    for (column, data_type) in table.columns {
+        let Some(stored) = names.iter().find(|n| n.eq_ignore_ascii_case(column)) else {
+            return Err(ImportError::MissingColumn {
+                table: table.name,
+                path: path.to_path_buf(),
+                column,
+            });
+        };
+        exprs.push(cast(ident(stored), data_type.clone()).alias(*column));
+    }
+    let view = frame.select(exprs).map_err(unreadable)?;
+    ctx.register_table(format!("omop_{}", table.name), view.into_view())
+        .map_err(unreadable)?;
+    Ok(())
+}
+
+/// An absent optional table: a view with its columns and no rows.
+async fn register_empty(ctx: &SessionContext, table: &CdmTable) -> Result<(), ImportError> {
+    let columns = table
+        .columns
+        .iter()
+        .map(|(name, data_type)| format!("CAST(NULL AS {}) AS {name}", sql_type(data_type)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "CREATE VIEW omop_{} AS SELECT {columns} WHERE false",
+        table.name
+    );
+    super::run_sql(ctx, "registering an absent optional table", &sql).await?;
+    Ok(())
+}
+
+fn sql_type(data_type: &DataType) -> &'static str {
+    match data_type {
+        Int64 => "BIGINT",
+        Float64 => "DOUBLE",
+        Date32 => "DATE",
+        _ => "VARCHAR",
+    }
+}

@@ -125,6 +125,8 @@ pub struct TableSpec {
     /// null in the typed view when absent, so a query can name them either
     /// way.
     pub optional: &'static [ColumnSpec],
+    /// Optional columns whose values, where present, must be unique.
+    pub unique_when_present: &'static [&'static str],
     /// The column whose values must be unique in the table.
     pub key: Option<&'static str>,
     /// The date of an activity row: rows after T or for unknown patients are
@@ -202,6 +204,7 @@ pub const PATIENTS: TableSpec = TableSpec {
         col("death_date", Date32, true, Any),
     ],
     optional: &[],
+    unique_when_present: &[],
     key: Some("patient_id"),
     date: None,
 };
@@ -215,6 +218,7 @@ pub const EVENTS: TableSpec = TableSpec {
         col("value", Float64, true, Any),
     ],
     optional: &[],
+    unique_when_present: &[],
     key: None,
     date: Some("date"),
 };
@@ -228,6 +232,7 @@ pub const APPOINTMENTS: TableSpec = TableSpec {
         col("mode", Utf8, false, OneOf(MODE_VALUES)),
     ],
     optional: &[],
+    unique_when_present: &[],
     key: None,
     date: Some("date"),
 };
@@ -239,6 +244,7 @@ pub const AE_ATTENDANCES: TableSpec = TableSpec {
         col("arrival_date", Date32, false, Any),
     ],
     optional: &[],
+    unique_when_present: &[],
     key: None,
     date: Some("arrival_date"),
 };
@@ -251,6 +257,7 @@ pub const ADMISSIONS: TableSpec = TableSpec {
         col("method", Utf8, false, OneOf(METHOD_VALUES)),
     ],
     optional: &[],
+    unique_when_present: &[],
     key: None,
     date: Some("admission_date"),
 };
@@ -261,12 +268,18 @@ pub const IMD: TableSpec = TableSpec {
         col("lsoa_code", Utf8, false, Code),
         col("imd_decile", Int32, false, Range(1, 10)),
     ],
-    // The national rank, 1 = most deprived (England has 33,755 LSOAs in
-    // IoD2025): equity.md's local quintiles order LSOAs by it.
-    optional: &[col("imd_rank", Int32, true, Range(1, 100_000))],
+    // The national rank, 1 = most deprived, unique: equity.md's local
+    // quintiles order LSOAs by it. At most the number of LSOAs in England:
+    // 32,844 (2011, IoD2019) or 33,755 (2021, IoD2025).
+    optional: &[col("imd_rank", Int32, true, Range(1, LSOAS_IN_ENGLAND))],
+    unique_when_present: &["imd_rank"],
     key: Some("lsoa_code"),
     date: None,
 };
+
+/// LSOAs in England on the 2021 boundaries (IoD2025), the larger of the two
+/// sets the published IoD files rank (32,844 on the 2011 boundaries).
+pub const LSOAS_IN_ENGLAND: i64 = 33_755;
 
 /// Every table of the contract, in the order they are reported.
 pub const TABLES: &[TableSpec] = &[

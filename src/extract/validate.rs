@@ -371,6 +371,9 @@ pub async fn check_data(
         if let Some(key) = spec.key {
             check_unique(ctx, spec, key, &location, report).await?;
         }
+        for column in spec.unique_when_present {
+            check_unique_when_present(ctx, spec, column, &location, report).await?;
+        }
         if depth == Depth::Full {
             check_activity(ctx, spec, &location, as_of, report).await?;
         }
@@ -452,17 +455,74 @@ async fn check_unique(
         repeated_keys_sql(spec.name, key)
     );
     let examples = describe_rows(&collect(ctx, spec.name, &sql).await?);
-    report.push(Violation {
+    report.push(duplicates_violation(
+        spec,
+        key,
+        location,
+        (keys, rows),
+        examples,
+    ));
+    Ok(())
+}
+
+/// The error for `values` repeated values on `rows` rows of `column`.
+fn duplicates_violation(
+    spec: &TableSpec,
+    column: &str,
+    location: &str,
+    (values, rows): (i64, i64),
+    examples: Vec<String>,
+) -> Violation {
+    Violation {
         severity: Severity::Error,
         table: spec.name.to_string(),
-        column: Some(key.to_string()),
+        column: Some(column.to_string()),
         location: location.to_string(),
         problem: format!(
-            "{keys} value(s) appear more than once ({rows} rows); `{key}` must be unique"
+            "{values} value(s) appear more than once ({rows} rows); `{column}` must be unique"
         ),
         count: Some(rows as u64),
         examples,
-    });
+    }
+}
+
+/// An optional column whose values must be unique where given (imd_rank):
+/// nulls (a table without the column) are not duplicates. Such columns are
+/// on small reference tables, so SQL alone counts them.
+async fn check_unique_when_present(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    column: &str,
+    location: &str,
+    report: &mut ValidationReport,
+) -> Result<(), ExtractError> {
+    let repeated = format!(
+        "SELECT \"{column}\", count(*) AS copies FROM {} WHERE \"{column}\" IS NOT NULL GROUP BY \"{column}\" HAVING count(*) > 1",
+        spec.name
+    );
+    let totals = collect(
+        ctx,
+        spec.name,
+        &format!("SELECT count(*), CAST(sum(copies) AS BIGINT) FROM ({repeated})"),
+    )
+    .await?;
+    let (values, rows) = (first_i64(&totals, 0), first_i64(&totals, 1));
+    let (values, rows) = (
+        values.first().copied().unwrap_or(0),
+        rows.first().copied().unwrap_or(0),
+    );
+    if values == 0 {
+        return Ok(());
+    }
+    let sql = format!("{repeated} ORDER BY \"{column}\" LIMIT {EXAMPLES}");
+    let examples = describe_rows(&collect(ctx, spec.name, &sql).await?);
+    report.push(duplicates_violation(
+        spec,
+        column,
+        location,
+        (values, rows),
+        examples,
+    ));
     Ok(())
 }
 

@@ -449,18 +449,33 @@ fn a_bad_cell_is_named_as_the_spreadsheet_shows_it() {
 }
 
 #[test]
-fn ranks_outside_the_contract_and_a_file_that_is_not_a_workbook_are_exit_2() {
+fn ranks_outside_1_to_33755_or_repeated_and_a_file_that_is_not_a_workbook_are_exit_2() {
     let dir = extract();
     let csv = dir.path().join("File_7.csv");
     std::fs::write(
         &csv,
-        format!("{LSOA_2011},{FULL_RANK},{FULL_DECILE}\nE01000001,0,9\nE01000005,-3,3\n"),
+        format!("{LSOA_2011},{FULL_RANK},{FULL_DECILE}\nE01000001,0,9\nE01000005,-3,3\nE01000006,33756,3\nE01000007,33755,3\n"),
+    )
+    .unwrap();
+    // England has 33,755 LSOAs (2021): 0, -3 and 33,756 are outside, 33,755 is not.
+    let (code, err) = validate_with(dir.path(), &csv);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("imd.imd_rank") && err.contains("outside 1–33755") && err.contains("[3 rows]"),
+        "{err}"
+    );
+    // Two LSOAs cannot share a national rank.
+    std::fs::write(
+        &csv,
+        format!("{LSOA_2011},{FULL_RANK},{FULL_DECILE}\nE01000001,4000,2\nE01000005,4000,2\nE01000006,4001,2\n"),
     )
     .unwrap();
     let (code, err) = validate_with(dir.path(), &csv);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("imd.imd_rank") && err.contains("outside") && err.contains("[2 rows]"),
+        err.contains("imd.imd_rank")
+            && err.contains("1 value(s) appear more than once (2 rows)")
+            && err.contains("4000"),
         "{err}"
     );
 

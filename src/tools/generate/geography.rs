@@ -189,3 +189,73 @@ pub fn build(patients: u64, pcn_count: usize, icb_count: usize, rng: &mut ChaCha
         lsoas,
     }
 }
+
+/// How many LSOAs the synthetic nation ranks: England's on the 2011
+/// boundaries, as IoD2019 ranks them (the generator's codes are 2011-style).
+pub const NATIONAL_LSOAS: i64 = 32_844;
+
+/// Each LSOA's national IMD rank (1 = most deprived), consistent with its
+/// decile: decile d holds ranks ⌊(d − 1)·N/10⌋ + 1 to ⌊d·N/10⌋ of the N
+/// national LSOAs, and a decile's LSOAs are spread evenly through that band
+/// in the order they were made. None when a decile has more LSOAs than its
+/// band (beyond about 30M patients), since ranks must be unique. Uses no
+/// random stream, so the ranks change no other value of an extract.
+pub fn national_ranks(lsoas: &[Lsoa]) -> Option<Vec<i32>> {
+    let band = |d: i64| ((d - 1) * NATIONAL_LSOAS / 10 + 1, d * NATIONAL_LSOAS / 10);
+    let mut in_decile = [0i64; 11];
+    for l in lsoas {
+        in_decile[l.decile.clamp(1, 10) as usize] += 1;
+    }
+    let mut seen = [0i64; 11];
+    let mut ranks = Vec::with_capacity(lsoas.len());
+    for l in lsoas {
+        let d = l.decile.clamp(1, 10) as usize;
+        let (low, high) = band(d as i64);
+        let size = high - low + 1;
+        if in_decile[d] > size {
+            return None;
+        }
+        ranks.push((low + seen[d] * size / in_decile[d]) as i32);
+        seen[d] += 1;
+    }
+    Some(ranks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lsoa(decile: i32) -> Lsoa {
+        Lsoa {
+            code: String::new(),
+            decile,
+        }
+    }
+
+    #[test]
+    fn ranks_fall_in_their_deciles_band_and_are_unique() {
+        // Bands of N = 32,844: decile 1 is 1..=3284, decile 2 3285..=6568,
+        // decile 10 29560..=32844.
+        let lsoas = vec![lsoa(1), lsoa(2), lsoa(1), lsoa(10), lsoa(1)];
+        let ranks = national_ranks(&lsoas).unwrap();
+        // Three in decile 1 at 1 + k·3284/3: 1, 1095, 2190.
+        assert_eq!(ranks, vec![1, 3285, 1095, 29560, 2190]);
+        let many: Vec<Lsoa> = (0..20_000).map(|i| lsoa(1 + i % 10)).collect();
+        let ranks = national_ranks(&many).unwrap();
+        let mut unique = ranks.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ranks.len());
+        for (l, r) in many.iter().zip(&ranks) {
+            let d = l.decile as i64;
+            assert!((d - 1) * 32_844 / 10 < *r as i64 && *r as i64 <= d * 32_844 / 10);
+        }
+    }
+
+    #[test]
+    fn more_lsoas_in_a_decile_than_its_band_gives_no_ranks() {
+        let crowded: Vec<Lsoa> = (0..3_285).map(|_| lsoa(1)).collect();
+        assert!(national_ranks(&crowded).is_none());
+        assert!(national_ranks(&crowded[..3_284]).is_some());
+    }
+}

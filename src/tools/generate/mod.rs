@@ -238,12 +238,18 @@ fn simulate_part(
     Ok((tally, rows))
 }
 
-/// The IMD reference table for the extract's LSOAs, written into `temp`.
+/// The IMD reference table for the extract's LSOAs, written into `temp`,
+/// with national ranks consistent with the deciles.
 fn write_imd(geo: &Geography, temp: &Path) -> Result<u64, GenerateError> {
     let imd_schema = Arc::new(Schema::new(vec![
         Field::new("lsoa_code", DataType::Utf8, false),
         Field::new("imd_decile", DataType::Int32, false),
+        Field::new("imd_rank", DataType::Int32, true),
     ]));
+    let ranks: Int32Array = match geography::national_ranks(&geo.lsoas) {
+        Some(r) => r.into(),
+        None => Int32Array::new_null(geo.lsoas.len()),
+    };
     let imd = RecordBatch::try_new(
         imd_schema.clone(),
         vec![
@@ -253,6 +259,7 @@ fn write_imd(geo: &Geography, temp: &Path) -> Result<u64, GenerateError> {
             Arc::new(Int32Array::from_iter_values(
                 geo.lsoas.iter().map(|l| l.decile),
             )),
+            Arc::new(ranks),
         ],
     )
     .map_err(|e| io_error(temp, std::io::Error::other(e)))?;

@@ -469,3 +469,33 @@ fn gibleed_imports_with_the_counts_duckdb_takes_from_the_source_and_runs_end_to_
             && report_dir.join("pcn/U2/report.html").is_file()
     );
 }
+
+#[test]
+fn csv_columns_are_read_as_text_whatever_their_first_rows_hold() {
+    // 1,500 source values of digits before an ICD-10 code: a reader that
+    // guessed types from the first rows would take the column for numbers.
+    // And a DATETIME exported with its time.
+    let dir = tempfile::tempdir().unwrap();
+    let mut tables = small_cdm();
+    let mut conditions = String::from(
+        "CONDITION_OCCURRENCE_ID,PERSON_ID,CONDITION_CONCEPT_ID,CONDITION_START_DATE,CONDITION_SOURCE_VALUE\n",
+    );
+    for i in 0..1_500 {
+        conditions.push_str(&format!("{i},1,0,2020-01-05,38341003\n"));
+    }
+    conditions.push_str("1500,1,0,2020-01-06,K92.2\n");
+    tables.insert("CONDITION_OCCURRENCE", conditions);
+    let person = tables["PERSON"].replace(",1950-03-15,", ",1950-03-15 00:00:00,");
+    tables.insert("PERSON", person);
+    let cdm = dir.path().join("cdm");
+    write_cdm(&cdm, &tables);
+    let out = dir.path().join("extract");
+    let map = practice_map(dir.path());
+    let (code, _, err) = import(&cdm, &out, &["--practice-map", map.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let t = &report(&out)["tables"]["condition_occurrence"];
+    assert_eq!(t["read"], 1_501);
+    assert_eq!(t["mapped"], 1_500);
+    assert_eq!(t["dropped"]["no SNOMED code"], 1);
+    assert!(rows(&out.join("patients.parquet"))[0].contains(",1950-03-15,"));
+}

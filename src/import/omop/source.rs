@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::execution::options::{CsvReadOptions, ParquetReadOptions};
 use datafusion::prelude::{cast, ident, SessionContext};
 
@@ -210,8 +210,12 @@ async fn register_file(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let registered = if is_csv {
-        ctx.register_csv(&raw, &location, CsvReadOptions::new().has_header(true))
-            .await
+        // Every column as text, then cast below: inferring types from the
+        // first rows would take a source value column of digits for a
+        // number and fail on a later `K92.2`.
+        let schema = csv_text_schema(path)?;
+        let options = CsvReadOptions::new().has_header(true).schema(&schema);
+        ctx.register_csv(&raw, &location, options).await
     } else {
         ctx.register_parquet(&raw, &location, ParquetReadOptions::default())
             .await
@@ -223,27 +227,59 @@ async fn register_file(
     };
     registered.map_err(unreadable)?;
     let frame = ctx.table(raw.as_str()).await.map_err(unreadable)?;
-    let names: Vec<String> = frame
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
     let mut exprs = Vec::new();
     for (column, data_type) in table.columns {
-        let Some(stored) = names.iter().find(|n| n.eq_ignore_ascii_case(column)) else {
+        let Some(field) = frame
+            .schema()
+            .fields()
+            .iter()
+            .find(|f| f.name().eq_ignore_ascii_case(column))
+        else {
             return Err(ImportError::MissingColumn {
                 table: table.name,
                 path: path.to_path_buf(),
                 column,
             });
         };
-        exprs.push(cast(ident(stored), data_type.clone()).alias(*column));
+        let stored = ident(field.name());
+        let is_text = matches!(
+            field.data_type(),
+            Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        );
+        let typed = if is_text && *data_type == Date32 {
+            // A date as text may carry a time (`1950-03-15 00:00:00`, as
+            // DATETIME columns are exported): read it as a timestamp first.
+            cast(
+                cast(stored, DataType::Timestamp(TimeUnit::Second, None)),
+                Date32,
+            )
+        } else {
+            cast(stored, data_type.clone())
+        };
+        exprs.push(typed.alias(*column));
     }
     let view = frame.select(exprs).map_err(unreadable)?;
     ctx.register_table(format!("omop_{}", table.name), view.into_view())
         .map_err(unreadable)?;
     Ok(())
+}
+
+/// The header of a CSV table as a schema of nullable text columns.
+fn csv_text_schema(path: &Path) -> Result<Schema, ImportError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| ImportError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    let headers = reader.headers().map_err(|e| ImportError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    Ok(Schema::new(
+        headers
+            .iter()
+            .map(|h| Field::new(h.trim_start_matches('\u{feff}'), Utf8, true))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// An absent optional table: a view with its columns and no rows.

@@ -4,12 +4,13 @@
 //! IMD decile and ESP2013 age band; that small table is all the statistics
 //! (inequalities.rs, compare.rs) need, so the heavy work stays in the engine.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use datafusion::arrow::array::Int64Array;
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 
+use super::local_quintiles;
 use crate::engine::decode::{int_at, text_at, Columns};
 use crate::error::{PhmError, Result};
 use crate::rules::{RuleSet, RulesError};
@@ -226,6 +227,8 @@ pub struct CountCell {
     pub practice_code: String,
     /// Null when the patient's LSOA has no IMD decile.
     pub imd_decile: Option<i32>,
+    /// The ICB's local deprivation quintile (equity.md §2); null with the decile.
+    pub local_quintile: Option<i32>,
     /// ESP2013 band index, 0 = ages 0–4 … 18 = 90+.
     pub age_band: usize,
     /// Per indicator, in the order of the indicator list.
@@ -233,11 +236,15 @@ pub struct CountCell {
     pub denominators: Vec<i64>,
 }
 
-/// The aggregate SQL over the table `features`.
+/// The aggregate SQL over the table `features`, by LSOA as well (the
+/// patients' LSOAs, from `patients`, for the local quintiles) with the
+/// registered patients of each group. The indicators' SQL names features
+/// columns unqualified, so the join is wrapped as `features` again.
 pub fn counts_sql(indicators: &[Indicator]) -> String {
     let mut sql = String::from(
-        "SELECT icb_code, pcn_code, practice_code, imd_decile,\n  \
-         CAST(CASE WHEN age >= 90 THEN 18 ELSE age / 5 END AS INT) AS age_band",
+        "SELECT icb_code, pcn_code, practice_code, imd_decile, lsoa_code,\n  \
+         CAST(CASE WHEN age >= 90 THEN 18 ELSE age / 5 END AS INT) AS age_band,\n  \
+         CAST(count(*) AS BIGINT) AS patients",
     );
     for (k, i) in indicators.iter().enumerate() {
         let den = i.denominator_sql();
@@ -247,7 +254,11 @@ pub fn counts_sql(indicators: &[Indicator]) -> String {
             i.numerator_sql()
         ));
     }
-    sql.push_str("\nFROM features\nGROUP BY 1, 2, 3, 4, 5\nORDER BY 1, 2, 3, 4, 5");
+    sql.push_str(
+        "\nFROM (SELECT f.*, p.lsoa_code FROM features f\n      \
+         LEFT JOIN patients p ON p.patient_id = f.patient_id) AS features\n\
+         GROUP BY 1, 2, 3, 4, 5, 6\nORDER BY 1, 2, 3, 4, 5, 6",
+    );
     sql
 }
 
@@ -272,7 +283,18 @@ async fn check_indicator_sql(ctx: &SessionContext, i: &Indicator, origin: &str) 
     })
 }
 
-/// Runs the counts over the registered `features` table.
+/// A cell's grouping: ICB, PCN, practice, decile, local quintile, age band.
+type CellKey = (String, String, String, Option<i32>, Option<i32>, usize);
+
+/// One row of the counts query: a cell and the LSOA its patients live in.
+struct LsoaCell {
+    cell: CountCell,
+    lsoa: Option<String>,
+    patients: i64,
+}
+
+/// Runs the counts over the registered `features` table, with each cell's
+/// local quintile (equity.md §2) cut from the same counts.
 pub async fn count(
     ctx: &SessionContext,
     indicators: &[Indicator],
@@ -283,32 +305,86 @@ pub async fn count(
     }
     let batches = ctx.sql(&counts_sql(indicators)).await?.collect().await?;
     let origin = format!("{origin}/{INDICATORS_FILE} (counts over features)");
-    let mut cells = Vec::new();
+    let mut rows = Vec::new();
     for b in &batches {
-        let c = Columns::new(b, &origin);
-        let (icb, pcn, practice) = (
-            c.text("icb_code")?,
-            c.text("pcn_code")?,
-            c.text("practice_code")?,
+        read_cells(b, indicators.len(), &origin, &mut rows)?;
+    }
+    let mut population: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.cell.imd_decile.is_some()) {
+        if let Some(lsoa) = &r.lsoa {
+            *population
+                .entry((r.cell.icb_code.clone(), lsoa.clone()))
+                .or_default() += r.patients;
+        }
+    }
+    let keys = local_quintiles::OrderKeys::of(ctx).await?;
+    let local = local_quintiles::cut(&population, &keys);
+    // The cells without their LSOAs: summed by area, decile, local quintile
+    // and age band.
+    let mut merged: BTreeMap<CellKey, CountCell> = BTreeMap::new();
+    for mut r in rows {
+        let c = &mut r.cell;
+        if c.imd_decile.is_some() {
+            c.local_quintile = r
+                .lsoa
+                .and_then(|l| local.get(&(c.icb_code.clone(), l)).copied());
+        }
+        let key = (
+            c.icb_code.clone(),
+            c.pcn_code.clone(),
+            c.practice_code.clone(),
+            c.imd_decile,
+            c.local_quintile,
+            c.age_band,
         );
-        let (decile, band) = (c.int("imd_decile")?, c.int("age_band")?);
-        let sums: Vec<(Int64Array, Int64Array)> = (0..indicators.len())
-            .map(|k| Ok((c.int(&format!("num_{k}"))?, c.int(&format!("den_{k}"))?)))
-            .collect::<Result<_, RulesError>>()?;
-        for r in 0..c.rows() {
-            let practice_code = text_at(&practice, r).unwrap_or_default();
-            let age_band = int_at(&band, r).unwrap_or(-1);
-            if !(0..AGE_BANDS as i64).contains(&age_band) {
-                return Err(PhmError::Input(format!(
-                    "features: practice {practice_code} has a patient whose age gives band {age_band}; ages must be 0 or more"
-                )));
+        match merged.get_mut(&key) {
+            Some(m) => {
+                for k in 0..m.numerators.len() {
+                    m.numerators[k] += c.numerators[k];
+                    m.denominators[k] += c.denominators[k];
+                }
             }
-            let imd_decile = int_at(&decile, r).map(|d| i32::try_from(d).unwrap_or(i32::MAX));
-            cells.push(CountCell {
+            None => {
+                merged.insert(key, r.cell);
+            }
+        }
+    }
+    Ok(merged.into_values().collect())
+}
+
+/// The cells of one batch of the counts query.
+fn read_cells(
+    b: &datafusion::arrow::record_batch::RecordBatch,
+    indicators: usize,
+    origin: &str,
+    out: &mut Vec<LsoaCell>,
+) -> Result<()> {
+    let c = Columns::new(b, origin);
+    let (icb, pcn, practice) = (
+        c.text("icb_code")?,
+        c.text("pcn_code")?,
+        c.text("practice_code")?,
+    );
+    let (decile, band) = (c.int("imd_decile")?, c.int("age_band")?);
+    let (lsoa, patients) = (c.text("lsoa_code")?, c.int("patients")?);
+    let sums: Vec<(Int64Array, Int64Array)> = (0..indicators)
+        .map(|k| Ok((c.int(&format!("num_{k}"))?, c.int(&format!("den_{k}"))?)))
+        .collect::<Result<_, RulesError>>()?;
+    for r in 0..c.rows() {
+        let practice_code = text_at(&practice, r).unwrap_or_default();
+        let age_band = int_at(&band, r).unwrap_or(-1);
+        if !(0..AGE_BANDS as i64).contains(&age_band) {
+            return Err(PhmError::Input(format!(
+                "features: practice {practice_code} has a patient whose age gives band {age_band}; ages must be 0 or more"
+            )));
+        }
+        out.push(LsoaCell {
+            cell: CountCell {
                 icb_code: text_at(&icb, r).unwrap_or_default().to_string(),
                 pcn_code: text_at(&pcn, r).unwrap_or_default().to_string(),
                 practice_code: practice_code.to_string(),
-                imd_decile,
+                imd_decile: int_at(&decile, r).map(|d| i32::try_from(d).unwrap_or(i32::MAX)),
+                local_quintile: None,
                 age_band: age_band as usize,
                 numerators: sums
                     .iter()
@@ -318,10 +394,12 @@ pub async fn count(
                     .iter()
                     .map(|(_, n)| int_at(n, r).unwrap_or(0))
                     .collect(),
-            });
-        }
+            },
+            lsoa: text_at(&lsoa, r).map(str::to_string),
+            patients: int_at(&patients, r).unwrap_or(0),
+        });
     }
-    Ok(cells)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ pub use super::tallies::{Area, AreaType, Group, Tallies};
 use crate::error::{PhmError, Result};
 use crate::stats::{self, Estimate, GapGroup, GapKind, SiiGroup, SiiOptions, ValueType};
 
-/// Deprivation grouping: IMD deciles (10) or quintiles (5), 1 = most deprived.
+/// Deprivation grouping: national IMD deciles (10) or quintiles (5), or the
+/// ICB's local quintiles (5); 1 = most deprived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 pub enum GroupType {
     #[value(name = "imd_decile")]
@@ -27,6 +28,10 @@ pub enum GroupType {
     #[value(name = "imd_quintile")]
     #[serde(rename = "imd_quintile")]
     Quintile,
+    /// The ICB's own population in fifths by national rank (equity.md §2).
+    #[value(name = "local_quintile")]
+    #[serde(rename = "local_quintile")]
+    LocalQuintile,
 }
 
 impl GroupType {
@@ -34,6 +39,7 @@ impl GroupType {
         match self {
             GroupType::Decile => "imd_decile",
             GroupType::Quintile => "imd_quintile",
+            GroupType::LocalQuintile => "local_quintile",
         }
     }
 
@@ -41,7 +47,7 @@ impl GroupType {
     pub fn groups(self) -> usize {
         match self {
             GroupType::Decile => 10,
-            GroupType::Quintile => 5,
+            GroupType::Quintile | GroupType::LocalQuintile => 5,
         }
     }
 
@@ -50,6 +56,7 @@ impl GroupType {
         match self {
             GroupType::Decile => Group::Decile(j as u8),
             GroupType::Quintile => Group::Quintile(j as u8),
+            GroupType::LocalQuintile => Group::Local(j as u8),
         }
     }
 }
@@ -374,7 +381,7 @@ fn area_result(
         rows.push(inequality_row(ind, area, options.by, name.into(), &f));
     }
     let quintiles = match options.by {
-        GroupType::Quintile => by_figures.clone(),
+        GroupType::Quintile | GroupType::LocalQuintile => by_figures.clone(),
         GroupType::Decile => figures_by(tallies, published, k, area, GroupType::Quintile)?,
     };
     let mut tries = vec![(options.by, by_figures)];

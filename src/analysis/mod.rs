@@ -1,6 +1,7 @@
 //! From the scored features to the figures people compare: indicator counts
-//! over the features (`indicators`), exact tallies per area and deprivation
-//! group (`tallies`), disclosure control (`disclosure`: which counts may be
+//! over the features (`indicators`), the ICB's local deprivation quintiles
+//! (`local_quintiles`), exact tallies per area and deprivation group
+//! (`tallies`), disclosure control (`disclosure`: which counts may be
 //! published, rules.md §6), and the statistics computed from them
 //! (`inequalities`, `compare`). The maths itself is `stats`.
 
@@ -8,5 +9,6 @@ pub mod compare;
 pub mod disclosure;
 pub mod indicators;
 pub mod inequalities;
+pub mod local_quintiles;
 pub mod published;
 pub mod tallies;

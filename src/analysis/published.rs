@@ -66,11 +66,13 @@ pub struct PublishedCounts {
     pub unprotected: usize,
 }
 
-/// The cells of one count (indicator `k`, one side) in a fixed order.
+/// The cells of one count (indicator `k`, one side) in a fixed order: the
+/// published ones, then each area's decile × local quintile segments, which
+/// are never published (see [`relations`]).
 fn cells_of(tallies: &Tallies) -> Vec<(Area, Group)> {
     let mut out = Vec::new();
     for area in tallies.geography.icbs_and_pcns() {
-        for g in Group::all_groups() {
+        for g in Group::all_groups().chain(Group::segments()) {
             out.push((area.clone(), g));
         }
     }
@@ -93,8 +95,27 @@ fn relations(tallies: &Tallies, id: &BTreeMap<(Area, Group), usize>) -> Vec<(usi
             .map(|q| cell(&area, Group::Quintile(q)))
             .chain([cell(&area, Group::Unknown)])
             .collect();
+        let locals: Vec<usize> = (1..=5)
+            .map(|q| cell(&area, Group::Local(q)))
+            .chain([cell(&area, Group::Unknown)])
+            .collect();
         out.push((cell(&area, Group::All), deciles));
         out.push((cell(&area, Group::All), quintiles));
+        out.push((cell(&area, Group::All), locals));
+        // Local quintiles and national deciles both cut the same order of
+        // LSOAs (by rank), so a reader who sets them side by side can work
+        // out each decile × local quintile segment by differencing: every
+        // decile and every local quintile is the sum of its segments.
+        for d in 1..=10u8 {
+            let parts = (1..=5).map(|q| cell(&area, Group::Segment(d, q))).collect();
+            out.push((cell(&area, Group::Decile(d)), parts));
+        }
+        for q in 1..=5u8 {
+            let parts = (1..=10)
+                .map(|d| cell(&area, Group::Segment(d, q)))
+                .collect();
+            out.push((cell(&area, Group::Local(q)), parts));
+        }
         for q in 1..=5u8 {
             out.push((
                 cell(&area, Group::Quintile(q)),
@@ -111,7 +132,7 @@ fn relations(tallies: &Tallies, id: &BTreeMap<(Area, Group), usize>) -> Vec<(usi
         if g.not_nested.contains(&icb_area) {
             continue;
         }
-        for group in Group::all_groups() {
+        for group in Group::all_groups().chain(Group::segments()) {
             let parts = pcns
                 .iter()
                 .map(|p| cell(&(AreaType::Pcn, p.clone()), group))
@@ -162,7 +183,18 @@ impl PublishedCounts {
                 }
                 let mut p = Protector::new();
                 for key in &cells {
-                    p.count(exact(key), true);
+                    if let Group::Segment(..) = key.1 {
+                        // Never published. An empty segment is taken as
+                        // known to the reader (where the local cuts fall
+                        // between the deciles can be worked out from
+                        // published LSOA populations), the cautious choice.
+                        let id = p.hidden(exact(key));
+                        if exact(key) == 0 {
+                            p.known(id);
+                        }
+                    } else {
+                        p.count(exact(key), true);
+                    }
                 }
                 for (total, parts) in &relations {
                     p.relate(*total, parts.clone());
@@ -170,7 +202,9 @@ impl PublishedCounts {
                 unprotected += p.protect();
                 secondary += p.secondary_count();
                 for (i, key) in cells.iter().enumerate() {
-                    shown.insert((k, side, key.0.clone(), key.1), p.shown(i));
+                    if !matches!(key.1, Group::Segment(..)) {
+                        shown.insert((k, side, key.0.clone(), key.1), p.shown(i));
+                    }
                 }
             }
         }
@@ -325,6 +359,7 @@ mod tests {
             pcn_code: pcn.into(),
             practice_code: format!("P{pcn}"),
             imd_decile: decile,
+            local_quintile: decile.filter(|d| (1..=10).contains(d)).map(|d| (d + 1) / 2),
             age_band: band,
             numerators: vec![x],
             denominators: vec![n],

@@ -41,26 +41,41 @@ impl AreaType {
 /// An area: its level and code.
 pub type Area = (AreaType, String);
 
-/// Which of an area's patients: a deprivation group (1 = most deprived),
-/// those whose IMD is unknown, or everyone.
+/// Which of an area's patients: a deprivation group (1 = most deprived), by
+/// national decile or quintile or by the ICB's local quintile (equity.md
+/// §2), those whose IMD is unknown, or everyone. A `Segment` is the patients
+/// of one national decile and one local quintile: never published, it is
+/// what disclosure control must reckon with where a reader sets the two
+/// groupings side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Group {
     Decile(u8),
     Quintile(u8),
+    Local(u8),
+    Segment(u8, u8),
     Unknown,
     All,
 }
 
 impl Group {
-    /// The groups a patient of national IMD decile `decile` counts in.
-    fn of_decile(decile: Option<i32>) -> [Group; 3] {
-        match decile {
-            Some(d @ 1..=10) => [
+    /// The groups a patient of national IMD decile `decile` and local
+    /// quintile `local` counts in (a repeated group counts once).
+    fn of(decile: Option<i32>, local: Option<i32>) -> [Group; 5] {
+        match (decile, local) {
+            (Some(d @ 1..=10), Some(q @ 1..=5)) => [
                 Group::Decile(d as u8),
                 Group::Quintile((d as u8).div_ceil(2)),
+                Group::Local(q as u8),
+                Group::Segment(d as u8, q as u8),
                 Group::All,
             ],
-            _ => [Group::Unknown, Group::Unknown, Group::All],
+            _ => [
+                Group::Unknown,
+                Group::Unknown,
+                Group::Unknown,
+                Group::Unknown,
+                Group::All,
+            ],
         }
     }
 
@@ -69,7 +84,13 @@ impl Group {
         (1..=10)
             .map(Group::Decile)
             .chain((1..=5).map(Group::Quintile))
+            .chain((1..=5).map(Group::Local))
             .chain([Group::Unknown, Group::All])
+    }
+
+    /// Every decile × local quintile segment, in a fixed order.
+    pub fn segments() -> impl Iterator<Item = Group> {
+        (1..=10).flat_map(|d| (1..=5).map(move |q| Group::Segment(d, q)))
     }
 }
 
@@ -197,7 +218,7 @@ impl Tallies {
     pub fn of(indicators: &[Indicator], cells: &[CountCell]) -> Self {
         let mut by_key: BTreeMap<(usize, AreaType, String, Group), Tally> = BTreeMap::new();
         for c in cells {
-            let groups = Group::of_decile(c.imd_decile);
+            let groups = Group::of(c.imd_decile, c.local_quintile);
             let mut seen = BTreeSet::new();
             for k in 0..indicators.len() {
                 seen.clear();
@@ -243,6 +264,7 @@ mod tests {
             pcn_code: pcn.into(),
             practice_code: practice.into(),
             imd_decile: decile,
+            local_quintile: decile.filter(|d| (1..=10).contains(d)).map(|d| (d + 1) / 2),
             age_band: 3,
             numerators: vec![x],
             denominators: vec![n],

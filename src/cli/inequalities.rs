@@ -7,6 +7,7 @@ use clap::Args;
 use super::{ExtractArgs, Printer};
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::inequalities::{self, GroupType};
+use crate::analysis::local_quintiles::{LocalOrder, OrderKeys};
 use crate::analysis::published::PublishedCounts;
 use crate::error::Result;
 
@@ -25,8 +26,10 @@ pub struct InequalitiesArgs {
     /// Indicator to compute (repeatable). Default: all in indicators.toml.
     #[arg(long = "indicator", value_name = "NAME")]
     pub indicators: Vec<String>,
-    /// Deprivation grouping of the table and the SII (the SII falls back to
-    /// quintiles when a decile is empty).
+    /// Deprivation grouping of the table and the SII: national deciles (the
+    /// SII falls back to quintiles when a decile is empty), national
+    /// quintiles, or the ICB's local quintiles (equity.md §2: the ICB's
+    /// registered population in fifths by national rank).
     #[arg(long, value_enum, default_value = "imd_decile")]
     pub by: GroupType,
     /// Show exact counts, including 1 to 7. The output is stamped NOT FOR SHARING.
@@ -45,6 +48,14 @@ pub async fn run(a: InequalitiesArgs) -> Result<()> {
     let config = pipeline.indicator_config()?;
     let chosen = config.select(&a.indicators)?;
     let tallies = pipeline.tallies(&chosen).await?;
+    if a.by == GroupType::LocalQuintile
+        && OrderKeys::of(&pipeline.ctx).await?.order == LocalOrder::Decile
+    {
+        // equity.md §2: without ranks, say so and use the deciles.
+        eprintln!(
+            "warning: imd has no imd_rank for every LSOA, so local quintiles order the LSOAs by IMD decile (an LSOA's decile stands in for its rank; give the IoD file with its ranks to cut by rank)"
+        );
+    }
     let disclosure = Disclosure::from_flag(a.no_disclosure_control);
     let published = PublishedCounts::of(&tallies, disclosure);
     let options = inequalities::Options {

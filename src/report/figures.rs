@@ -69,6 +69,7 @@ pub fn gradient(
         group_label: match by {
             GroupType::Decile => "IMD decile".into(),
             GroupType::Quintile => "IMD quintile".into(),
+            GroupType::LocalQuintile => "local deprivation quintile".into(),
         },
         groups: by.groups(),
         points: drawn,

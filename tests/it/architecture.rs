@@ -195,6 +195,7 @@ fn report_data() -> ReportData {
         pcn_code: pcn.into(),
         practice_code: format!("P{pcn}"),
         imd_decile: Some(decile),
+        local_quintile: Some((decile + 1) / 2),
         age_band: 8,
         numerators: vec![lonely, high, n, n, high, 20],
         denominators: vec![n, n, n, n, n, n],

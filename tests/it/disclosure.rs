@@ -1,6 +1,6 @@
 //! Issue 15: the attacker test of disclosure control v2 (rules.md §6). It
 //! reads every shared output phm writes for an extract (`inequalities` by
-//! decile and by quintile, `compare` at PCN and practice level for every
+//! decile, by quintile and by local quintile, `compare` at PCN and practice level for every
 //! indicator, the ICB report folder's CSVs) as an information-governance
 //! reviewer would, and tries to get exact or suppressed counts back out:
 //!
@@ -11,7 +11,9 @@
 //!    published figures, so no other pair is singled out.
 //! 2. Differencing: with the sums a reader knows (an area's groups and its
 //!    `all` row, quintiles and deciles, PCNs and their ICB, practices and
-//!    their PCN) it narrows every count's range and tries each value a
+//!    their PCN, and each decile × local quintile segment, never published,
+//!    whose sums are the deciles and the local quintiles, an empty segment
+//!    taken as known) it narrows every count's range and tries each value a
 //!    suppressed small count could take. None may be left with one value.
 //!    Attacking a count, the reader is told (from the exact counts) that it
 //!    is small, 1 to 7; every other suppressed count it knows only as 1 or
@@ -31,7 +33,8 @@ use phm::analysis::tallies::{AreaType, Group, Tallies};
 use phm::pipeline::{Pipeline, RunOptions};
 use phm::rules::RuleSet;
 
-/// (indicator, "num"|"den", level, area code, group: "d1".."d10", "q1".."q5", "unknown", "all").
+/// (indicator, "num"|"den", level, area code, group: "d1".."d10", "q1".."q5",
+/// local "l1".."l5", segment "s{decile}_{local}", "unknown", "all").
 type Key = (String, &'static str, String, String, String);
 
 fn p(path: &Path) -> &str {
@@ -42,6 +45,7 @@ fn p(path: &Path) -> &str {
 struct Outputs {
     decile: PathBuf,
     quintile: PathBuf,
+    local: PathBuf,
     pcn: PathBuf,
     practice: PathBuf,
     icb: PathBuf,
@@ -51,12 +55,13 @@ fn write_outputs(extract: &Path, work: &Path) -> Outputs {
     let o = Outputs {
         decile: work.join("inequalities-decile"),
         quintile: work.join("inequalities-quintile"),
+        local: work.join("inequalities-local"),
         pcn: work.join("compare-pcn"),
         practice: work.join("compare-practice"),
         icb: work.join("report").join("icb"),
     };
     let report = work.join("report");
-    let runs: [Vec<&str>; 5] = [
+    let runs: [Vec<&str>; 6] = [
         vec!["inequalities", "--out", p(&o.decile)],
         vec![
             "inequalities",
@@ -64,6 +69,13 @@ fn write_outputs(extract: &Path, work: &Path) -> Outputs {
             "imd_quintile",
             "--out",
             p(&o.quintile),
+        ],
+        vec![
+            "inequalities",
+            "--by",
+            "local_quintile",
+            "--out",
+            p(&o.local),
         ],
         vec!["compare", "--level", "pcn", "--out", p(&o.pcn)],
         vec!["compare", "--level", "practice", "--out", p(&o.practice)],
@@ -105,6 +117,7 @@ impl Seen {
             let group = match (r["group_type"].as_str(), r["group"].as_str()) {
                 (_, g @ ("unknown" | "all")) => g.to_string(),
                 ("imd_decile", d) => format!("d{d}"),
+                ("local_quintile", l) => format!("l{l}"),
                 (_, q) => format!("q{q}"),
             };
             for (side, col) in [("num", "numerator"), ("den", "denominator")] {
@@ -222,6 +235,11 @@ impl Truth {
             "all" => Group::All,
             "unknown" => Group::Unknown,
             d if d.starts_with('d') => Group::Decile(d[1..].parse().unwrap()),
+            l if l.starts_with('l') => Group::Local(l[1..].parse().unwrap()),
+            s if s.starts_with('s') => {
+                let (d, l) = s[1..].split_once('_').unwrap();
+                Group::Segment(d.parse().unwrap(), l.parse().unwrap())
+            }
             q => Group::Quintile(q[1..].parse().unwrap()),
         }
     }
@@ -345,9 +363,14 @@ fn relations_of(
     let mut out = Vec::new();
     let mut areas: Vec<(&str, String)> = g.icb_pcns.keys().map(|c| ("icb", c.clone())).collect();
     areas.extend(g.pcn_practices.keys().map(|c| ("pcn", c.clone())));
+    let segments: Vec<(u8, u8)> = (1..=10)
+        .flat_map(|d| (1..=5).map(move |l| (d, l)))
+        .collect();
     let groups: Vec<String> = (1..=10)
         .map(|d| format!("d{d}"))
         .chain((1..=5).map(|q| format!("q{q}")))
+        .chain((1..=5).map(|l| format!("l{l}")))
+        .chain(segments.iter().map(|(d, l)| format!("s{d}_{l}")))
         .chain(["unknown".to_string(), "all".to_string()])
         .collect();
     for (level, code) in &areas {
@@ -361,8 +384,25 @@ fn relations_of(
             .map(|q| id(key(level, code, &format!("q{q}"))))
             .chain([unknown])
             .collect();
+        let locals: Vec<usize> = (1..=5)
+            .map(|l| id(key(level, code, &format!("l{l}"))))
+            .chain([unknown])
+            .collect();
         out.push((all, deciles));
         out.push((all, quintiles));
+        out.push((all, locals));
+        for d in 1..=10 {
+            let parts = (1..=5)
+                .map(|l| id(key(level, code, &format!("s{d}_{l}"))))
+                .collect();
+            out.push((id(key(level, code, &format!("d{d}"))), parts));
+        }
+        for l in 1..=5 {
+            let parts = (1..=10)
+                .map(|d| id(key(level, code, &format!("s{d}_{l}"))))
+                .collect();
+            out.push((id(key(level, code, &format!("l{l}"))), parts));
+        }
         for q in 1..=5 {
             let parts = vec![
                 id(key(level, code, &format!("d{}", 2 * q - 1))),
@@ -475,6 +515,12 @@ fn attack_by_differencing(seen: &Seen, truth: &Truth) -> Differencing {
                 system.id(k, exact)
             });
             system.relations = relations;
+            // An empty segment is taken as known, as phm's protector takes it.
+            for (c, k) in system.keys.iter().enumerate() {
+                if k.4.starts_with('s') && system.exact[c] == 0 {
+                    system.known.insert(c, 0);
+                }
+            }
             system.attack(seen, &mut found);
         }
     }
@@ -709,6 +755,7 @@ fn attack_sii_and_gap(o: &Outputs, truth: &Truth) -> usize {
     for file in [
         o.decile.join("inequalities.csv"),
         o.quintile.join("inequalities.csv"),
+        o.local.join("inequalities.csv"),
     ] {
         for r in csv_maps(&file) {
             rows.insert(
@@ -723,7 +770,10 @@ fn attack_sii_and_gap(o: &Outputs, truth: &Truth) -> usize {
         }
     }
     let mut checked = 0;
-    for s in csv_maps(&o.decile.join("sii.csv")) {
+    let sii_rows = csv_maps(&o.decile.join("sii.csv"))
+        .into_iter()
+        .chain(csv_maps(&o.local.join("sii.csv")));
+    for s in sii_rows {
         let Some(sii) = f(&s, "sii") else { continue };
         let ind = truth
             .indicators
@@ -754,7 +804,14 @@ fn attack_sii_and_gap(o: &Outputs, truth: &Truth) -> usize {
         assert!(near(f(&s, "rii").unwrap(), want_rii), "{s:?}: RII");
         checked += 1;
     }
-    for g in csv_maps(&o.decile.join("gap.csv")) {
+    let gaps = [(&o.decile, "imd_quintile"), (&o.local, "local_quintile")]
+        .into_iter()
+        .flat_map(|(dir, by)| {
+            csv_maps(&dir.join("gap.csv"))
+                .into_iter()
+                .map(move |g| (g, by))
+        });
+    for (g, by) in gaps {
         let Some(ratio) = f(&g, "ratio") else {
             continue;
         };
@@ -762,7 +819,7 @@ fn attack_sii_and_gap(o: &Outputs, truth: &Truth) -> usize {
             let r = &rows[&(
                 g["indicator"].clone(),
                 g["area_code"].clone(),
-                "imd_quintile".into(),
+                by.to_string(),
                 j.to_string(),
             )];
             f(r, "value").unwrap()
@@ -896,6 +953,7 @@ async fn attack(extract: &Path, work: &Path) {
     let mut seen = Seen::default();
     seen.read_inequalities(&o.decile.join("inequalities.csv"));
     seen.read_inequalities(&o.quintile.join("inequalities.csv"));
+    seen.read_inequalities(&o.local.join("inequalities.csv"));
     seen.read_inequalities(&o.icb.join("inequalities.csv"));
     seen.read_report_tables(&o.icb);
     for (dir, level) in [(&o.pcn, "pcn"), (&o.practice, "practice")] {
@@ -912,6 +970,7 @@ async fn attack(extract: &Path, work: &Path) {
     for file in [
         o.decile.join("inequalities.csv"),
         o.quintile.join("inequalities.csv"),
+        o.local.join("inequalities.csv"),
     ] {
         attack_values(&file, &truth, &mut recomputed);
     }

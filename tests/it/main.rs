@@ -27,6 +27,7 @@ mod golden;
 mod inequalities;
 mod iod_files;
 mod list_evidence;
+mod local_quintiles;
 mod omop;
 mod proposals;
 mod report;

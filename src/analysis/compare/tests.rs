@@ -43,6 +43,7 @@ fn cell(pcn: &str, events: i64, people: i64) -> CountCell {
         pcn_code: pcn.into(),
         practice_code: format!("P{pcn}"),
         imd_decile: Some(3),
+        local_quintile: Some(2),
         age_band: 10,
         numerators: vec![events],
         denominators: vec![people],

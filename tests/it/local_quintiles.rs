@@ -147,3 +147,20 @@ fn without_ranks_the_deciles_stand_in_and_phm_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unknown_by_is_exit_2_naming_the_groupings_phm_has() {
+    let (code, _, err) = phm(&[
+        "inequalities",
+        "--extract",
+        "sample-data/extract",
+        "--by",
+        "postcode",
+        "--out",
+        "/nonexistent/out",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    for needle in ["postcode", "imd_decile", "imd_quintile", "local_quintile"] {
+        assert!(err.contains(needle), "lacks `{needle}`:\n{err}");
+    }
+}

@@ -283,6 +283,60 @@ fn a_cdm_phm_cannot_read_is_exit_2_naming_it_and_writes_nothing() {
         },
         &["person", "gender_concept_id"],
     );
+    // The conversion joins on these keys: a repeat would count rows twice.
+    case(
+        "concept_twice",
+        &|t| {
+            let c = t["CONCEPT"].clone()
+                + "201826,Type 2 diabetes mellitus,Condition,SNOMED,Clinical Finding,S,44054006\n";
+            t.insert("CONCEPT", c);
+        },
+        &[
+            "concept",
+            "CONCEPT.csv",
+            "concept_id `201826` appears on 2 rows",
+        ],
+    );
+    case(
+        "person_twice",
+        &|t| {
+            let p = t["PERSON"].clone() + "1,8532,1950,3,15,,0,0,,10\n";
+            t.insert("PERSON", p);
+        },
+        &["person", "person_id `1` appears on 2 rows"],
+    );
+    case(
+        "visit_without_id",
+        &|t| {
+            let v = t["VISIT_OCCURRENCE"].clone() + ",1,9202,2021-08-01,2021-08-01,\n";
+            t.insert("VISIT_OCCURRENCE", v);
+        },
+        &["visit_occurrence", "visit_occurrence_id `null`"],
+    );
+    // A value that is not of the column's type names table, column and value.
+    case(
+        "na_value",
+        &|t| {
+            let m = t["MEASUREMENT"].replace("2020-02-01,140,", "2020-02-01,NA,");
+            t.insert("MEASUREMENT", m);
+        },
+        &[
+            "measurement",
+            "MEASUREMENT.csv",
+            "value_as_number `NA` is not a number",
+        ],
+    );
+    case(
+        "us_date",
+        &|t| {
+            let c = t["CONDITION_OCCURRENCE"].replace("2020-01-06", "01/06/2020");
+            t.insert("CONDITION_OCCURRENCE", c);
+        },
+        &[
+            "condition_occurrence",
+            "condition_start_date `01/06/2020` is not a date",
+        ],
+    );
 
     // A DuckDB file, not a folder: phm says how to export it.
     let duckdb = dir.path().join("eunomia.duckdb");
@@ -391,7 +445,8 @@ fn gibleed_imports_with_the_counts_duckdb_takes_from_the_source_and_runs_end_to_
     assert_eq!(w["ae_attendances"], v["er"]);
     assert_eq!(
         w["admissions"].as_i64(),
-        Some(v["inpatient"].as_i64().unwrap() + v["er"].as_i64().unwrap())
+        // Inpatient visits, and "ER and inpatient" visits, which are both.
+        Some(v["inpatient"].as_i64().unwrap() + v["er_and_inpatient"].as_i64().unwrap())
     );
     assert_eq!(
         r["patients"]["still_registered"],
@@ -498,4 +553,74 @@ fn csv_columns_are_read_as_text_whatever_their_first_rows_hold() {
     assert_eq!(t["mapped"], 1_500);
     assert_eq!(t["dropped"]["no SNOMED code"], 1);
     assert!(rows(&out.join("patients.parquet"))[0].contains(",1950-03-15,"));
+}
+
+#[test]
+fn odd_but_readable_cdm_values_import_as_the_rules_say() {
+    // Month 0 (an ETL's "unknown") reads as January; 31 February as the 1st
+    // of February; a period without a start is no registration, so person
+    // 1's earlier period is used; an empty, header-less DEATH.csv is an
+    // empty table.
+    let dir = tempfile::tempdir().unwrap();
+    let mut tables = small_cdm();
+    let person = tables["PERSON"]
+        .replace("1,8532,1950,3,15,1950-03-15,", "1,8532,1950,0,15,,")
+        .replace("2,8507,1980,,,,", "2,8507,1980,2,31,,");
+    tables.insert("PERSON", person);
+    let periods =
+        tables["OBSERVATION_PERIOD"].replace("2,1,2015-01-01,2024-12-31", "2,1,,2024-12-31");
+    tables.insert("OBSERVATION_PERIOD", periods);
+    tables.insert("DEATH", String::new());
+    let cdm = dir.path().join("cdm");
+    write_cdm(&cdm, &tables);
+    let out = dir.path().join("extract");
+    let map = practice_map(dir.path());
+    let (code, _, err) = import(&cdm, &out, &["--practice-map", map.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        rows(&out.join("patients.parquet")),
+        [
+            "1,P1,U1,Q1,E01000001,F,1950-01-15,null,2000-01-01,2011-01-01,null",
+            "2,P1,U1,Q1,null,M,1980-02-01,null,2001-01-01,2020-07-01,null",
+        ]
+    );
+    assert_eq!(report(&out)["sources"]["death"], "absent (empty)");
+}
+
+#[test]
+fn a_mapping_that_names_a_concept_twice_and_an_out_holding_the_cdm_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cdm = dir.path().join("cdm");
+    write_cdm(&cdm, &small_cdm());
+    let map = practice_map(dir.path());
+    // `08532` and `8532` are two TOML keys but one concept.
+    let mapping = dir.path().join("mapping.toml");
+    let text = phm::import::omop::mapping::DEFAULT_MAPPING
+        .replace("8532 = \"F\"", "8532 = \"F\"\n08532 = \"M\"");
+    std::fs::write(&mapping, text).unwrap();
+    let out = dir.path().join("extract");
+    let (code, _, err) = import(
+        &cdm,
+        &out,
+        &[
+            "--practice-map",
+            map.to_str().unwrap(),
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("mapping.toml") && err.contains("[sex] concept 8532 is given twice"),
+        "{err}"
+    );
+    // --out the folder that holds the CDM, with --force: refused, CDM intact.
+    let (code, _, err) = import(
+        &cdm,
+        dir.path(),
+        &["--practice-map", map.to_str().unwrap(), "--force"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("would replace the CDM"), "{err}");
+    assert!(cdm.join("PERSON.csv").is_file());
 }

@@ -61,6 +61,7 @@ expected = {
         "inpatient": one(f"SELECT count(*) FROM visit_occurrence WHERE visit_concept_id = 9201 AND person_id IN ({imported})"),
         "outpatient": one(f"SELECT count(*) FROM visit_occurrence WHERE visit_concept_id IN (9202, 581477) AND person_id IN ({imported})"),
         "er": one(f"SELECT count(*) FROM visit_occurrence WHERE visit_concept_id IN (9203, 262) AND person_id IN ({imported})"),
+        "er_and_inpatient": one(f"SELECT count(*) FROM visit_occurrence WHERE visit_concept_id = 262 AND person_id IN ({imported})"),
     },
     "events": events,
     "female": one(f"SELECT count(*) FROM person WHERE gender_concept_id = 8532 AND person_id IN ({imported})"),

@@ -21,11 +21,18 @@ fn person_key(key: MapKey, place_column: &str) -> &str {
 /// `omop_person_classified`: one row per person. The registration is the
 /// person's latest observation period; it is still open (`registered_to`
 /// null) when the period runs to `registered_through` or later, and
-/// otherwise ends the day after the period's last day. A birth date missing
-/// its day or month takes the 1st (extract.md: "use the 1st").
+/// otherwise ends the day after the period's last day (a period without a
+/// start is not a registration). A birth date missing its day or month
+/// takes the 1st (extract.md: "use the 1st").
 pub fn person_view(practice: MapKey, lsoa: MapKey, registered_through: NaiveDate) -> String {
     let practice_key = person_key(practice, "care_site_id");
     let lsoa_key = person_key(lsoa, "location_id");
+    // A month outside 1-12 (some ETLs write 0 for unknown) reads as January,
+    // and a day the month does not have (0, 31 June) as the 1st.
+    let month =
+        "CAST(CASE WHEN p.month_of_birth BETWEEN 1 AND 12 THEN p.month_of_birth ELSE 1 END AS INT)";
+    let first = format!("make_date(CAST(p.year_of_birth AS INT), {month}, 1)");
+    let offset = "CAST(CAST(p.day_of_birth - 1 AS VARCHAR) || ' days' AS INTERVAL)";
     format!(
         "CREATE VIEW omop_person_classified AS
 WITH period AS (
@@ -34,7 +41,8 @@ WITH period AS (
            observation_period_end_date AS end_date,
            row_number() OVER (PARTITION BY person_id
                ORDER BY observation_period_end_date DESC, observation_period_start_date DESC) AS n
-    FROM omop_observation_period),
+    FROM omop_observation_period
+    WHERE observation_period_start_date IS NOT NULL),
 death AS (SELECT person_id, min(death_date) AS death_date FROM omop_death GROUP BY person_id),
 person AS (
     SELECT p.person_id AS patient_id,
@@ -44,10 +52,11 @@ person AS (
                     THEN loc.location_source_value END) AS lsoa_code,
            COALESCE(sx.sex, 'U') AS sex,
            sx.sex IS NULL AS sex_unmapped,
-           COALESCE(p.birth_datetime,
-               make_date(CAST(p.year_of_birth AS INT),
-                         CAST(COALESCE(p.month_of_birth, 1) AS INT),
-                         CAST(COALESCE(p.day_of_birth, 1) AS INT))) AS birth_date,
+           COALESCE(p.birth_datetime, CASE WHEN p.year_of_birth IS NOT NULL THEN
+               CASE WHEN p.day_of_birth BETWEEN 1 AND 31
+                     AND date_part('month', {first} + {offset}) = {month}
+                    THEN CAST({first} + {offset} AS DATE)
+                    ELSE {first} END END) AS birth_date,
            COALESCE(er.ethnicity, ee.ethnicity) AS ethnicity,
            o.person_id AS period_person,
            o.start_date AS registered_from,

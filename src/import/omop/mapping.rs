@@ -103,18 +103,38 @@ impl Mapping {
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
+        // `08532` and `8532` are two TOML keys but one concept.
+        let unique = |section: &str, ids: Vec<i64>| -> Result<(), ImportError> {
+            let mut seen = BTreeSet::new();
+            match ids.into_iter().find(|id| !seen.insert(*id)) {
+                Some(id) => Err(bad(format!("[{section}] concept {id} is given twice"))),
+                None => Ok(()),
+            }
+        };
         let sex = concepts("sex", &file.sex, SEX_VALUES)?;
+        unique("sex", sex.iter().map(|c| c.0).collect())?;
         let ethnicity = concepts("ethnicity", &file.ethnicity, ETHNICITY_VALUES)?;
+        unique("ethnicity", ethnicity.iter().map(|c| c.0).collect())?;
         let visits = file
             .visits
             .iter()
             .map(|(key, kind)| Ok((concept_id("visits", key).map_err(bad)?, *kind)))
             .collect::<Result<Vec<_>, ImportError>>()?;
+        unique("visits", visits.iter().map(|c| c.0).collect())?;
         let snomed: BTreeSet<&String> = file.vocabularies.snomed.iter().collect();
         if let Some(both) = file.vocabularies.other.iter().find(|v| snomed.contains(v)) {
             return Err(bad(format!(
                 "[vocabularies] `{both}` is listed as both snomed and other"
             )));
+        }
+        let mut listed = BTreeSet::new();
+        let all = file
+            .vocabularies
+            .snomed
+            .iter()
+            .chain(&file.vocabularies.other);
+        if let Some(twice) = all.into_iter().find(|v| !listed.insert(*v)) {
+            return Err(bad(format!("[vocabularies] `{twice}` is listed twice")));
         }
         let vocabularies = snomed
             .iter()

@@ -51,6 +51,28 @@ pub enum ImportError {
         #[source]
         source: DataFusionError,
     },
+    #[error("{table} ({}): {column} `{value}` appears on {rows} rows; it must be present and unique", .path.display())]
+    DuplicateKey {
+        table: &'static str,
+        path: PathBuf,
+        column: &'static str,
+        value: String,
+        rows: i64,
+    },
+    #[error("{table} ({}): {column} `{value}` is not {expected}", .path.display())]
+    BadValue {
+        table: &'static str,
+        path: PathBuf,
+        column: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("--out {} would replace {what} ({}): write the extract somewhere else", .out.display(), .inside.display())]
+    OutHoldsInput {
+        out: PathBuf,
+        what: &'static str,
+        inside: PathBuf,
+    },
     #[error("cdm_source.cdm_version is `{found}`: phm reads CDM versions {} (the `cdm_versions` of {origin})", .known.join(", "))]
     Version {
         found: String,
@@ -199,6 +221,7 @@ pub async fn import(
     if !crate::output::is_absent_or_empty(&options.out) && !options.force {
         return Err(ImportError::OutExists(options.out.clone()));
     }
+    refuse_out_holding_inputs(options)?;
     let found = source::register(ctx, &options.from).await?;
     let mapping = Mapping::load(options.mapping.as_deref())?;
     let cdm_version = check_version(ctx, &mapping).await?;
@@ -297,6 +320,33 @@ pub async fn import(
         .retain(|_, t| t.read > 0 || !t.dropped.is_empty());
     write_report(&options.out, &report)?;
     Ok(report)
+}
+
+/// `--out` is replaced whole, so it must not be or hold the CDM or a
+/// mapping file (`--force` would delete them).
+fn refuse_out_holding_inputs(options: &ImportOptions) -> Result<(), ImportError> {
+    let Ok(out) = options.out.canonicalize() else {
+        return Ok(()); // not there yet: holds nothing
+    };
+    let inputs = [
+        ("the CDM", Some(&options.from)),
+        ("the practice map", options.practice_map.as_ref()),
+        ("the LSOA map", options.lsoa_map.as_ref()),
+        ("the mapping", options.mapping.as_ref()),
+    ];
+    for (what, path) in inputs {
+        let Some(path) = path.and_then(|p| p.canonicalize().ok()) else {
+            continue;
+        };
+        if path.starts_with(&out) {
+            return Err(ImportError::OutHoldsInput {
+                out: options.out.clone(),
+                what,
+                inside: path,
+            });
+        }
+    }
+    Ok(())
 }
 
 async fn check_version(ctx: &SessionContext, mapping: &Mapping) -> Result<String, ImportError> {

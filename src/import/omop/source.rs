@@ -12,6 +12,7 @@ use datafusion::execution::options::{CsvReadOptions, ParquetReadOptions};
 use datafusion::prelude::{cast, ident, SessionContext};
 
 use super::ImportError;
+use crate::engine::decode::{int_at, text_at, Columns};
 
 /// One CDM table phm reads, and the columns it reads from it.
 pub struct CdmTable {
@@ -20,6 +21,9 @@ pub struct CdmTable {
     /// optional one is treated as empty.
     pub required: bool,
     pub columns: &'static [(&'static str, DataType)],
+    /// The column whose values must be present and unique (the conversion
+    /// joins on it, so a repeat would count rows twice).
+    pub key: Option<&'static str>,
 }
 
 use DataType::{Date32, Float64, Int64, Utf8};
@@ -30,6 +34,7 @@ pub const CDM_TABLES: &[CdmTable] = &[
         name: "cdm_source",
         required: true,
         columns: &[("cdm_version", Utf8), ("source_release_date", Date32)],
+        key: None,
     },
     CdmTable {
         name: "person",
@@ -46,6 +51,7 @@ pub const CDM_TABLES: &[CdmTable] = &[
             ("location_id", Int64),
             ("care_site_id", Int64),
         ],
+        key: Some("person_id"),
     },
     CdmTable {
         name: "observation_period",
@@ -55,11 +61,13 @@ pub const CDM_TABLES: &[CdmTable] = &[
             ("observation_period_start_date", Date32),
             ("observation_period_end_date", Date32),
         ],
+        key: None,
     },
     CdmTable {
         name: "death",
         required: false,
         columns: &[("person_id", Int64), ("death_date", Date32)],
+        key: None,
     },
     CdmTable {
         name: "visit_occurrence",
@@ -72,6 +80,7 @@ pub const CDM_TABLES: &[CdmTable] = &[
             ("visit_end_date", Date32),
             ("preceding_visit_occurrence_id", Int64),
         ],
+        key: Some("visit_occurrence_id"),
     },
     CdmTable {
         name: "condition_occurrence",
@@ -82,6 +91,7 @@ pub const CDM_TABLES: &[CdmTable] = &[
             ("condition_start_date", Date32),
             ("condition_source_value", Utf8),
         ],
+        key: None,
     },
     CdmTable {
         name: "observation",
@@ -93,6 +103,7 @@ pub const CDM_TABLES: &[CdmTable] = &[
             ("value_as_number", Float64),
             ("observation_source_value", Utf8),
         ],
+        key: None,
     },
     CdmTable {
         name: "procedure_occurrence",
@@ -103,6 +114,7 @@ pub const CDM_TABLES: &[CdmTable] = &[
             ("procedure_date", Date32),
             ("procedure_source_value", Utf8),
         ],
+        key: None,
     },
     CdmTable {
         name: "measurement",
@@ -114,6 +126,7 @@ pub const CDM_TABLES: &[CdmTable] = &[
             ("value_as_number", Float64),
             ("measurement_source_value", Utf8),
         ],
+        key: None,
     },
     CdmTable {
         name: "concept",
@@ -123,11 +136,13 @@ pub const CDM_TABLES: &[CdmTable] = &[
             ("vocabulary_id", Utf8),
             ("concept_code", Utf8),
         ],
+        key: Some("concept_id"),
     },
     CdmTable {
         name: "location",
         required: false,
         columns: &[("location_id", Int64), ("location_source_value", Utf8)],
+        key: Some("location_id"),
     },
 ];
 
@@ -150,9 +165,14 @@ pub async fn register(ctx: &SessionContext, dir: &Path) -> Result<Vec<Found>, Im
     }
     let mut found = Vec::new();
     for table in CDM_TABLES {
-        let path = find(dir, table.name)?;
+        // A CSV with no header line is an empty table (Eunomia's CSV
+        // export writes its empty tables so).
+        let path = find(dir, table.name)?.filter(|p| !is_headerless_csv(p));
         match &path {
-            Some(path) => register_file(ctx, table, path).await?,
+            Some(path) => {
+                register_file(ctx, table, path).await?;
+                check_key(ctx, table, path).await?;
+            }
             None if table.required => {
                 return Err(ImportError::MissingTable {
                     dir: dir.to_path_buf(),
@@ -167,6 +187,95 @@ pub async fn register(ctx: &SessionContext, dir: &Path) -> Result<Vec<Found>, Im
         });
     }
     Ok(found)
+}
+
+fn is_headerless_csv(path: &Path) -> bool {
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    is_csv
+        && std::fs::read_to_string(path)
+            .map(|t| t.trim().is_empty())
+            .unwrap_or(false)
+}
+
+/// The first row of a one-row check query, as (text value, count).
+fn first_row(
+    batches: &[datafusion::arrow::array::RecordBatch],
+    origin: &str,
+) -> Option<(String, i64)> {
+    let b = batches.iter().find(|b| b.num_rows() > 0)?;
+    let c = Columns::new(b, origin);
+    let value = c
+        .text("value")
+        .ok()
+        .and_then(|a| text_at(&a, 0).map(str::to_string));
+    let rows = c
+        .int("n_rows")
+        .ok()
+        .and_then(|a| int_at(&a, 0))
+        .unwrap_or(0);
+    Some((value.unwrap_or_else(|| "null".into()), rows))
+}
+
+/// The table's key is present and unique (the conversion joins on it).
+async fn check_key(ctx: &SessionContext, table: &CdmTable, path: &Path) -> Result<(), ImportError> {
+    let Some(key) = table.key else {
+        return Ok(());
+    };
+    let sql = format!(
+        "SELECT CAST({key} AS VARCHAR) AS value, count(*) AS n_rows FROM omop_{} \
+         GROUP BY {key} HAVING count(*) > 1 OR {key} IS NULL ORDER BY n_rows DESC LIMIT 1",
+        table.name
+    );
+    let batches = super::run_sql(ctx, "checking the tables' keys", &sql).await?;
+    match first_row(&batches, table.name) {
+        None => Ok(()),
+        Some((value, rows)) => Err(ImportError::DuplicateKey {
+            table: table.name,
+            path: path.to_path_buf(),
+            column: key,
+            value,
+            rows,
+        }),
+    }
+}
+
+/// Every non-empty text value of a column converts to the type phm reads it
+/// as; the first that does not is an error naming table, file, column and
+/// value (`NA` where a number belongs, a date written `05/01/2020`).
+async fn check_text_values(
+    ctx: &SessionContext,
+    (table, path): (&CdmTable, &Path),
+    raw: &str,
+    stored: &str,
+    column: &'static str,
+    data_type: &DataType,
+) -> Result<(), ImportError> {
+    let converted = if *data_type == Date32 {
+        format!("try_cast(try_cast(trim(\"{stored}\") AS TIMESTAMP) AS DATE)")
+    } else {
+        format!("try_cast(trim(\"{stored}\") AS {})", sql_type(data_type))
+    };
+    let sql = format!(
+        "SELECT \"{stored}\" AS value, 1 AS n_rows FROM {raw} \
+         WHERE \"{stored}\" IS NOT NULL AND trim(\"{stored}\") <> '' AND {converted} IS NULL LIMIT 1"
+    );
+    let batches = super::run_sql(ctx, "checking the tables' values", &sql).await?;
+    match first_row(&batches, table.name) {
+        None => Ok(()),
+        Some((value, _)) => Err(ImportError::BadValue {
+            table: table.name,
+            path: path.to_path_buf(),
+            column,
+            value,
+            expected: match data_type {
+                Date32 => "a date (YYYY-MM-DD, with or without a time)",
+                Float64 => "a number",
+                _ => "a whole number",
+            },
+        }),
+    }
 }
 
 /// `NAME.parquet`, `NAME.csv` or a folder `NAME/`, in any case.
@@ -256,6 +365,10 @@ async fn register_file(
         } else {
             cast(stored, data_type.clone())
         };
+        if is_text && *data_type != Utf8 {
+            let stored = field.name().as_str();
+            check_text_values(ctx, (table, path), &raw, stored, column, data_type).await?;
+        }
         exprs.push(typed.alias(*column));
     }
     let view = frame.select(exprs).map_err(unreadable)?;

@@ -23,6 +23,7 @@ use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 
+use crate::analysis::breakdowns::{self, BreakdownTallies};
 use crate::analysis::compare::{self, Comparison};
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::indicators::{self, Indicator, IndicatorConfig};
@@ -322,6 +323,14 @@ impl Pipeline {
         self.ensure_features().await?;
         let cells = indicators::count(&self.ctx, indicators, &self.rules.origin).await?;
         Ok(Tallies::of(indicators, &cells))
+    }
+
+    /// The exact breakdown tallies (equity.md §1) of `indicators`: one more
+    /// aggregate query over the features.
+    pub async fn breakdown_tallies(&self, indicators: &[Indicator]) -> Result<BreakdownTallies> {
+        self.ensure_features().await?;
+        let rows = breakdowns::count(&self.ctx, indicators, &self.rules.origin).await?;
+        Ok(BreakdownTallies::of(indicators.len(), &rows))
     }
 
     /// Everything the reports draw on: the proposal, every indicator and the

@@ -73,7 +73,7 @@ impl Indicator {
     }
 
     /// The denominator condition as SQL.
-    fn denominator_sql(&self) -> String {
+    pub(crate) fn denominator_sql(&self) -> String {
         let mut parts = Vec::new();
         if let Some(a) = self.min_age {
             parts.push(format!("age >= {a}"));
@@ -92,7 +92,7 @@ impl Indicator {
     }
 
     /// The per-patient numerator as an integer SQL expression.
-    fn numerator_sql(&self) -> String {
+    pub(crate) fn numerator_sql(&self) -> String {
         match self.measure {
             Measure::Proportion => format!("CASE WHEN ({}) THEN 1 ELSE 0 END", self.numerator),
             Measure::Rate => format!("COALESCE(CAST(({}) AS BIGINT), 0)", self.numerator),

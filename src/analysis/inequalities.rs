@@ -11,9 +11,10 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::breakdowns::{self, BreakdownTallies, Dimension};
 use super::disclosure::NOTE_SUPPRESSED;
 use super::indicators::{Indicator, Measure, Simulation};
-use super::published::{published_figures, Figures, PublishedCounts};
+use super::published::{self, published_figures, BreakdownCounts, Figures, PublishedCounts};
 pub use super::tallies::{Area, AreaType, Group, Tallies};
 use crate::error::{PhmError, Result};
 use crate::stats::{self, Estimate, GapGroup, GapKind, SiiGroup, SiiOptions, ValueType};
@@ -67,8 +68,9 @@ pub struct InequalityRow {
     pub indicator: String,
     pub area_type: AreaType,
     pub area_code: String,
-    pub group_type: GroupType,
-    /// `1`…`10`, `unknown` or `all`.
+    /// A deprivation grouping ([`GroupType`]) or a breakdown's partition.
+    pub group_type: &'static str,
+    /// `1`…`10`, `unknown` or `all`; a breakdown's category.
     pub group: String,
     pub numerator: Option<i64>,
     pub denominator: Option<i64>,
@@ -138,7 +140,7 @@ pub struct Options {
 fn inequality_row(
     ind: &Indicator,
     area: &Area,
-    by: GroupType,
+    group_type: &'static str,
     group: String,
     f: &Figures,
 ) -> InequalityRow {
@@ -147,7 +149,7 @@ fn inequality_row(
         indicator: ind.name.clone(),
         area_type: area.0,
         area_code: area.1.clone(),
-        group_type: by,
+        group_type,
         group,
         numerator: f.numerator,
         denominator: f.denominator,
@@ -289,6 +291,17 @@ fn sii_row(
 /// Quintile 1 against quintile 5 (metrics.md §5), from their figures as
 /// published; withheld when either quintile's counts are suppressed.
 fn gap_row(ind: &Indicator, area: &Area, q1: &Figures, q5: &Figures) -> Result<GapRow> {
+    gap_between(ind, area, (q1, "quintile 1"), (q5, "quintile 5"))
+}
+
+/// The ratio and gap of one group's figures against another's (metrics.md
+/// §5), each named for the notes.
+fn gap_between(
+    ind: &Indicator,
+    area: &Area,
+    (q1, name1): (&Figures, &str),
+    (q5, name5): (&Figures, &str),
+) -> Result<GapRow> {
     let mut row = GapRow {
         indicator: ind.name.clone(),
         area_type: area.0,
@@ -316,7 +329,7 @@ fn gap_row(ind: &Indicator, area: &Area, q1: &Figures, q5: &Figures) -> Result<G
         };
         row.q1_value = q1.estimate.map(|e| e.value);
         row.q5_value = q5.estimate.map(|e| e.value);
-        let notes: Vec<String> = [why(q1, "quintile 1"), why(q5, "quintile 5")]
+        let notes: Vec<String> = [why(q1, name1), why(q5, name5)]
             .into_iter()
             .flatten()
             .collect();
@@ -374,11 +387,17 @@ fn area_result(
     let mut rows: Vec<InequalityRow> = by_figures
         .iter()
         .enumerate()
-        .map(|(j, f)| inequality_row(ind, area, options.by, (j + 1).to_string(), f))
+        .map(|(j, f)| inequality_row(ind, area, options.by.as_str(), (j + 1).to_string(), f))
         .collect();
     for (name, group) in [("unknown", Group::Unknown), ("all", Group::All)] {
         let f = published_figures(tallies, published, k, area, group)?;
-        rows.push(inequality_row(ind, area, options.by, name.into(), &f));
+        rows.push(inequality_row(
+            ind,
+            area,
+            options.by.as_str(),
+            name.into(),
+            &f,
+        ));
     }
     let quintiles = match options.by {
         GroupType::Quintile | GroupType::LocalQuintile => by_figures.clone(),
@@ -417,6 +436,188 @@ pub fn compute(
         out.gap.push(gap);
     }
     Ok(out)
+}
+
+/// A row of `ratio.csv`: one breakdown category against the area's largest
+/// (reference) category of the same partition, by metrics.md §5's ratio
+/// (Katz interval) and gap; no SII, since the categories have no order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RatioRow {
+    pub indicator: String,
+    pub area_type: AreaType,
+    pub area_code: String,
+    pub group_type: &'static str,
+    pub group: &'static str,
+    /// The category with the largest published denominator, leaving out
+    /// the not-known ones (sex I/U, ethnicity not stated/unknown).
+    pub reference_group: Option<&'static str>,
+    pub value: Option<f64>,
+    pub reference_value: Option<f64>,
+    pub ratio: Option<f64>,
+    pub ratio_lower95: Option<f64>,
+    pub ratio_upper95: Option<f64>,
+    pub gap: Option<f64>,
+    pub gap_lower95: Option<f64>,
+    pub gap_upper95: Option<f64>,
+    pub note: Option<String>,
+}
+
+pub const RATIO_COLUMNS: [&str; 15] = [
+    "indicator",
+    "area_type",
+    "area_code",
+    "group_type",
+    "group",
+    "reference_group",
+    "value",
+    "reference_value",
+    "ratio",
+    "ratio_lower95",
+    "ratio_upper95",
+    "gap",
+    "gap_lower95",
+    "gap_upper95",
+    "note",
+];
+
+/// What `phm inequalities --by` a breakdown writes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BreakdownTables {
+    pub rows: Vec<InequalityRow>,
+    pub ratios: Vec<RatioRow>,
+}
+
+/// The published counts a breakdown is computed from.
+pub struct BreakdownInput<'a> {
+    pub tallies: &'a Tallies,
+    pub published: &'a PublishedCounts,
+    pub breakdowns: &'a BreakdownTallies,
+    pub breakdown_counts: &'a BreakdownCounts,
+}
+
+/// The reference category of a partition: the largest published
+/// denominator among the known categories (the first on a tie), if any
+/// has one.
+fn reference_of(part: usize, figures: &[Figures]) -> Option<usize> {
+    let p = &breakdowns::PARTITIONS[part];
+    let mut best: Option<(i64, usize)> = None;
+    for (i, f) in figures.iter().enumerate() {
+        if p.not_known.contains(&p.categories[i]) {
+            continue;
+        }
+        if let Some(n) = f.denominator.filter(|&n| n > 0) {
+            if best.is_none_or(|(b, _)| n > b) {
+                best = Some((n, i));
+            }
+        }
+    }
+    best.map(|(_, i)| i)
+}
+
+/// One (indicator, area) pair's breakdown rows for `dimension`.
+fn breakdown_area(
+    input: &BreakdownInput,
+    k: usize,
+    area: &Area,
+    dimension: Dimension,
+) -> Result<(Vec<InequalityRow>, Vec<RatioRow>)> {
+    let ind = &input.tallies.indicators[k];
+    let (mut rows, mut ratios) = (Vec::new(), Vec::new());
+    for &part in dimension.partitions() {
+        let p = &breakdowns::PARTITIONS[part];
+        let figures = (0..p.categories.len() as u8)
+            .map(|i| {
+                published::breakdown_figures(
+                    input.tallies,
+                    input.breakdowns,
+                    input.breakdown_counts,
+                    k,
+                    area,
+                    (part, i),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (i, f) in figures.iter().enumerate() {
+            rows.push(inequality_row(ind, area, p.name, p.categories[i].into(), f));
+        }
+        let reference = reference_of(part, &figures);
+        for (i, f) in figures.iter().enumerate() {
+            let mut row = RatioRow {
+                indicator: ind.name.clone(),
+                area_type: area.0,
+                area_code: area.1.clone(),
+                group_type: p.name,
+                group: p.categories[i],
+                reference_group: reference.map(|r| p.categories[r]),
+                value: f.estimate.map(|e| e.value),
+                reference_value: None,
+                ratio: None,
+                ratio_lower95: None,
+                ratio_upper95: None,
+                gap: None,
+                gap_lower95: None,
+                gap_upper95: None,
+                note: None,
+            };
+            match reference {
+                None => {
+                    row.note = Some(
+                        "no reference group: no known category has a published denominator".into(),
+                    )
+                }
+                Some(r) if r == i => {
+                    row.reference_value = row.value;
+                    row.note = Some("the reference group".into());
+                }
+                Some(r) => {
+                    let g = gap_between(
+                        ind,
+                        area,
+                        (f, p.categories[i]),
+                        (&figures[r], "the reference group"),
+                    )?;
+                    row.reference_value = figures[r].estimate.map(|e| e.value);
+                    row.ratio = g.ratio;
+                    row.ratio_lower95 = g.ratio_lower95;
+                    row.ratio_upper95 = g.ratio_upper95;
+                    row.gap = g.gap;
+                    row.gap_lower95 = g.gap_lower95;
+                    row.gap_upper95 = g.gap_upper95;
+                    row.note = g.note;
+                }
+            }
+            ratios.push(row);
+        }
+        let all = published_figures(input.tallies, input.published, k, area, Group::All)?;
+        rows.push(inequality_row(ind, area, p.name, "all".into(), &all));
+    }
+    Ok((rows, ratios))
+}
+
+/// Every indicator by a breakdown (equity.md §1) over the ICB and PCN
+/// areas, from the published counts.
+pub fn compute_breakdown(
+    input: &BreakdownInput,
+    indicators: usize,
+    dimension: Dimension,
+) -> Result<BreakdownTables> {
+    let areas = input.tallies.geography.icbs_and_pcns();
+    let mut out = BreakdownTables::default();
+    for k in 0..indicators.min(input.tallies.indicators.len()) {
+        for area in &areas {
+            let (rows, ratios) = breakdown_area(input, k, area, dimension)?;
+            out.rows.extend(rows);
+            out.ratios.extend(ratios);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `inequalities.csv` and `ratio.csv` (JSON beside each) into `dir`.
+pub fn write_breakdown(dir: &Path, out: &BreakdownTables) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| PhmError::write(dir, e))?;
+    write_pair(dir, "inequalities", &out.rows, &INEQUALITIES_COLUMNS)?;
+    write_pair(dir, "ratio", &out.ratios, &RATIO_COLUMNS)
 }
 
 /// Serialises rows as CSV (nulls as empty cells).
@@ -526,7 +727,7 @@ mod tests {
             &crate::analysis::indicators::IndicatorConfig::load(&crate::rules::RuleSet::defaults())
                 .unwrap()
                 .indicators[0];
-        let row = inequality_row(ind, &area, GroupType::Decile, "1".into(), &f);
+        let row = inequality_row(ind, &area, "imd_decile", "1".into(), &f);
         check(ser(&|w| w.serialize(&row).unwrap()), &INEQUALITIES_COLUMNS);
         let sim = Simulation {
             repetitions: 1000,

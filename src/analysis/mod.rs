@@ -5,6 +5,7 @@
 //! published, rules.md §6), and the statistics computed from them
 //! (`inequalities`, `compare`). The maths itself is `stats`.
 
+pub mod breakdowns;
 pub mod compare;
 pub mod disclosure;
 pub mod indicators;

@@ -15,6 +15,9 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
+use super::breakdowns::{self, BreakdownTallies, Category, Cell as BCell};
 use super::disclosure::protect::{Protector, Shown};
 use super::disclosure::{Disclosure, NOTE_SUPPRESSED};
 use super::indicators::{Indicator, Measure};
@@ -225,6 +228,216 @@ impl PublishedCounts {
     }
 }
 
+/// Every breakdown count (equity.md §1) as it may be shown. Each count is
+/// protected beside every count of the deprivation tables, fixed as they
+/// publish them ([`PublishedCounts`]) and with the sums between them, since
+/// a reader holds both: a breakdown can only suppress more of its own
+/// categories, never change what those tables show;
+/// and since it is computed from the count's cells alone, every command that
+/// publishes a breakdown publishes the same numbers.
+#[derive(Debug, Clone)]
+pub struct BreakdownCounts {
+    pub disclosure: Disclosure,
+    shown: BTreeMap<(usize, Side, Area, Category), Shown>,
+    pub secondary: usize,
+    pub unprotected: usize,
+}
+
+impl BreakdownCounts {
+    pub fn of(
+        tallies: &Tallies,
+        published: &PublishedCounts,
+        breakdowns: &BreakdownTallies,
+    ) -> Self {
+        let disclosure = published.disclosure;
+        let areas = tallies.geography.icbs_and_pcns();
+        let imd_cells = cells_of(tallies);
+        let fixed: BTreeMap<(Area, Group), usize> = imd_cells
+            .iter()
+            .enumerate()
+            .map(|(i, key)| (key.clone(), i))
+            .collect();
+        let imd_relations = relations(tallies, &fixed);
+        let jobs: Vec<(usize, Side)> = (0..tallies.indicators.len())
+            .flat_map(|k| [(k, Side::Numerator), (k, Side::Denominator)])
+            .collect();
+        // Each count is protected on its own, so the counts run in parallel.
+        let protect_one = |&(k, side): &(usize, Side)| {
+            let mut shown = Vec::new();
+            let pick = |t: Tally| match side {
+                Side::Numerator => t.numerator,
+                Side::Denominator => t.denominator,
+            };
+            if disclosure == Disclosure::Off {
+                for area in &areas {
+                    for c in breakdowns::categories() {
+                        let exact = pick(breakdowns.get(k, area, BCell::Category(c)));
+                        shown.push(((k, side, area.clone(), c), Shown::Count(exact)));
+                    }
+                }
+                return (shown, 0, 0);
+            }
+            // The deprivation tables' counts as they publish them, with
+            // the sums between them: a reader has those too.
+            let mut p = Protector::new();
+            for (i, key) in imd_cells.iter().enumerate() {
+                let exact = pick(tallies.get(k, &key.0, key.1));
+                let id = if let Group::Segment(..) = key.1 {
+                    let id = p.hidden(exact);
+                    if exact == 0 {
+                        p.known(id);
+                    }
+                    id
+                } else {
+                    p.decided(exact, published.get(k, side, &key.0, key.1))
+                };
+                debug_assert_eq!(id, i);
+            }
+            for (total, parts) in &imd_relations {
+                p.relate(*total, parts.clone());
+            }
+            let mut ids: BTreeMap<(Area, BCell), usize> = BTreeMap::new();
+            for area in &areas {
+                for c in breakdowns::categories() {
+                    let exact = pick(breakdowns.get(k, area, BCell::Category(c)));
+                    ids.insert((area.clone(), BCell::Category(c)), p.count(exact, true));
+                }
+                for s in breakdowns::segments() {
+                    let exact = pick(breakdowns.get(k, area, s));
+                    let id = p.hidden(exact);
+                    if exact == 0 {
+                        // As with the decile x local quintile segments:
+                        // an empty one is taken as known (here, a
+                        // definition a reader can look up).
+                        p.known(id);
+                    }
+                    ids.insert((area.clone(), s), id);
+                }
+            }
+            for (total, parts) in breakdown_relations(tallies, &ids, &fixed) {
+                p.relate(total, parts);
+            }
+            let unprotected = p.protect();
+            let secondary = p.secondary_count();
+            for ((area, cell), id) in &ids {
+                if let BCell::Category(c) = cell {
+                    shown.push(((k, side, area.clone(), *c), p.shown(*id)));
+                }
+            }
+            (shown, secondary, unprotected)
+        };
+        let results: Vec<_> = jobs.par_iter().map(protect_one).collect();
+        let mut shown = BTreeMap::new();
+        let (mut secondary, mut unprotected) = (0, 0);
+        for (cells, s, u) in results {
+            shown.extend(cells);
+            secondary += s;
+            unprotected += u;
+        }
+        BreakdownCounts {
+            disclosure,
+            shown,
+            secondary,
+            unprotected,
+        }
+    }
+
+    /// What may be shown of one breakdown count (nobody in it shows 0).
+    pub fn get(&self, k: usize, side: Side, area: &Area, category: Category) -> Shown {
+        self.shown
+            .get(&(k, side, area.clone(), category))
+            .copied()
+            .unwrap_or(Shown::Count(0))
+    }
+}
+
+/// The sums a reader sees between breakdown counts: each partition's
+/// categories and the `all` row; ethnic groups, the minority flag and their
+/// segments; IMD quintiles (with unknown), core20 and theirs; PCNs and the ICB.
+fn breakdown_relations(
+    tallies: &Tallies,
+    ids: &BTreeMap<(Area, BCell), usize>,
+    fixed: &BTreeMap<(Area, Group), usize>,
+) -> Vec<(usize, Vec<usize>)> {
+    use breakdowns::{CORE20, ETHNIC_GROUP, ETHNIC_MINORITY, PARTITIONS};
+    let id = |a: &Area, c: BCell| ids[&(a.clone(), c)];
+    let mut out = Vec::new();
+    for area in tallies.geography.icbs_and_pcns() {
+        for (p, part) in PARTITIONS.iter().enumerate() {
+            let cats = (0..part.categories.len() as u8)
+                .map(|i| id(&area, BCell::Category((p, i))))
+                .collect();
+            out.push((fixed[&(area.clone(), Group::All)], cats));
+        }
+        let ethnic = PARTITIONS[ETHNIC_GROUP].categories.len() as u8;
+        for g in 0..ethnic {
+            let parts = (0..2)
+                .map(|m| id(&area, BCell::EthnicSegment(g, m)))
+                .collect();
+            out.push((id(&area, BCell::Category((ETHNIC_GROUP, g))), parts));
+        }
+        for m in 0..2 {
+            let parts = (0..ethnic)
+                .map(|g| id(&area, BCell::EthnicSegment(g, m)))
+                .collect();
+            out.push((id(&area, BCell::Category((ETHNIC_MINORITY, m))), parts));
+        }
+        for q in 0..=5u8 {
+            let group = if q == 0 {
+                Group::Unknown
+            } else {
+                Group::Quintile(q)
+            };
+            let parts = (0..2)
+                .map(|c| id(&area, BCell::Core20Segment(q, c)))
+                .collect();
+            out.push((fixed[&(area.clone(), group)], parts));
+        }
+        for c in 0..2 {
+            let parts = (0..=5u8)
+                .map(|q| id(&area, BCell::Core20Segment(q, c)))
+                .collect();
+            out.push((id(&area, BCell::Category((CORE20, c))), parts));
+        }
+    }
+    let g = &tallies.geography;
+    for (icb, pcns) in &g.icb_pcns {
+        let icb_area = (AreaType::Icb, icb.clone());
+        if g.not_nested.contains(&icb_area) {
+            continue;
+        }
+        let cells = breakdowns::categories()
+            .map(BCell::Category)
+            .chain(breakdowns::segments());
+        for cell in cells {
+            let parts = pcns
+                .iter()
+                .map(|p| id(&(AreaType::Pcn, p.clone()), cell))
+                .collect();
+            out.push((id(&icb_area, cell), parts));
+        }
+    }
+    out
+}
+
+/// The figures of indicator `k` for one breakdown category as published.
+pub fn breakdown_figures(
+    tallies: &Tallies,
+    breakdowns: &BreakdownTallies,
+    published: &BreakdownCounts,
+    k: usize,
+    area: &Area,
+    category: Category,
+) -> Result<Figures> {
+    figures_as_published(
+        &tallies.indicators[k],
+        published.get(k, Side::Numerator, area, category),
+        published.get(k, Side::Denominator, area, category),
+        &breakdowns.get(k, area, BCell::Category(category)),
+        published.disclosure,
+    )
+}
+
 /// The indicator's figures computed from a tally, by its method (metrics.md §1–3).
 pub fn figures_of(ind: &Indicator, t: &Tally) -> Result<Figures> {
     let stats_err =
@@ -282,9 +495,26 @@ pub fn published_figures(
     area: &Area,
     group: Group,
 ) -> Result<Figures> {
-    let ind = &tallies.indicators[k];
-    let x = published.get(k, Side::Numerator, area, group).count();
-    let n = published.get(k, Side::Denominator, area, group).count();
+    figures_as_published(
+        &tallies.indicators[k],
+        published.get(k, Side::Numerator, area, group),
+        published.get(k, Side::Denominator, area, group),
+        &tallies.get(k, area, group),
+        published.disclosure,
+    )
+}
+
+/// An indicator's figures from its counts as shown (rules.md §6.2), with
+/// the exact tally behind them for a DSR's age bands: the one rule every
+/// published grouping (deprivation groups, breakdowns) goes through.
+pub fn figures_as_published(
+    ind: &Indicator,
+    numerator: Shown,
+    denominator: Shown,
+    exact_tally: &Tally,
+    disclosure: Disclosure,
+) -> Result<Figures> {
+    let (x, n) = (numerator.count(), denominator.count());
     let (Some(x), Some(n)) = (x, n) else {
         return Ok(Figures {
             numerator: x,
@@ -296,8 +526,8 @@ pub fn published_figures(
     if !ind.standardised {
         return figures_of(ind, &Tally::of_counts(x, n));
     }
-    let exact = figures_of(ind, &tallies.get(k, area, group))?;
-    if published.disclosure == Disclosure::Off {
+    let exact = figures_of(ind, exact_tally)?;
+    if disclosure == Disclosure::Off {
         return Ok(exact);
     }
     let mut f = Figures {

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{ExtractArgs, Printer};
+use crate::analysis::breakdowns::Dimension;
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::inequalities::{self, GroupType};
 use crate::analysis::local_quintiles::{LocalOrder, OrderKeys};
-use crate::analysis::published::PublishedCounts;
+use crate::analysis::published::{BreakdownCounts, PublishedCounts};
 use crate::error::Result;
 
 /// For each indicator of indicators.toml, for the ICB and each PCN: values by
@@ -26,12 +27,15 @@ pub struct InequalitiesArgs {
     /// Indicator to compute (repeatable). Default: all in indicators.toml.
     #[arg(long = "indicator", value_name = "NAME")]
     pub indicators: Vec<String>,
-    /// Deprivation grouping of the table and the SII: national deciles (the
-    /// SII falls back to quintiles when a decile is empty), national
-    /// quintiles, or the ICB's local quintiles (equity.md §2: the ICB's
-    /// registered population in fifths by national rank).
+    /// Grouping. Deprivation, with the SII and quintile gap: national
+    /// deciles (the SII falls back to quintiles when a decile is empty),
+    /// national quintiles, or the ICB's local quintiles (equity.md §2: the
+    /// ICB's registered population in fifths by national rank). Or a
+    /// breakdown (equity.md §1): sex, age band, ethnic group, or each PLUS
+    /// flag and core20 as yes/no; these have no order, so instead of an SII
+    /// each category is compared with the largest (ratio.csv).
     #[arg(long, value_enum, default_value = "imd_decile")]
-    pub by: GroupType,
+    pub by: By,
     /// Show exact counts, including 1 to 7. The output is stamped NOT FOR SHARING.
     #[arg(long)]
     pub no_disclosure_control: bool,
@@ -40,7 +44,105 @@ pub struct InequalitiesArgs {
     pub out: PathBuf,
 }
 
+/// What `--by` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    #[value(name = "imd_decile")]
+    ImdDecile,
+    #[value(name = "imd_quintile")]
+    ImdQuintile,
+    #[value(name = "local_quintile")]
+    LocalQuintile,
+    Sex,
+    #[value(name = "age_band")]
+    AgeBand,
+    #[value(name = "ethnic_group")]
+    EthnicGroup,
+    #[value(name = "plus_group")]
+    PlusGroup,
+}
+
+impl By {
+    /// A deprivation grouping, or the breakdown dimension.
+    fn grouping(self) -> std::result::Result<GroupType, Dimension> {
+        match self {
+            By::ImdDecile => Ok(GroupType::Decile),
+            By::ImdQuintile => Ok(GroupType::Quintile),
+            By::LocalQuintile => Ok(GroupType::LocalQuintile),
+            By::Sex => Err(Dimension::Sex),
+            By::AgeBand => Err(Dimension::AgeBand),
+            By::EthnicGroup => Err(Dimension::EthnicGroup),
+            By::PlusGroup => Err(Dimension::PlusGroup),
+        }
+    }
+}
+
 pub async fn run(a: InequalitiesArgs) -> Result<()> {
+    match a.by.grouping() {
+        Ok(by) => by_deprivation(a, by).await,
+        Err(dimension) => by_breakdown(a, dimension).await,
+    }
+}
+
+/// A breakdown (equity.md §1): inequalities.csv by category, and ratio.csv.
+async fn by_breakdown(a: InequalitiesArgs, dimension: Dimension) -> Result<()> {
+    let printer = Printer {
+        quiet: a.common.quiet,
+    };
+    let pipeline = super::open_with_features(&a.common, printer).await?;
+    let config = pipeline.indicator_config()?;
+    let chosen = config.select(&a.indicators)?;
+    let mut watch = crate::engine::timings::Stopwatch::start();
+    let tallies = pipeline.tallies(&chosen).await?;
+    watch.lap("tallies");
+    let breakdowns = pipeline.breakdown_tallies(&chosen).await?;
+    watch.lap("breakdown tallies");
+    let disclosure = Disclosure::from_flag(a.no_disclosure_control);
+    let published = PublishedCounts::of(&tallies, disclosure);
+    watch.lap("published");
+    let breakdown_counts = BreakdownCounts::of(&tallies, &published, &breakdowns);
+    watch.lap("breakdowns published");
+    let input = inequalities::BreakdownInput {
+        tallies: &tallies,
+        published: &published,
+        breakdowns: &breakdowns,
+        breakdown_counts: &breakdown_counts,
+    };
+    let out = inequalities::compute_breakdown(&input, chosen.len(), dimension)?;
+    inequalities::write_breakdown(&a.out, &out)?;
+    super::write_manifest(&a.out, "inequalities", &pipeline, &chosen, &published)?;
+    say!(
+        "Inequalities at {} for {} indicators by {}; in the ICB, where a category differs from the largest known one (95% interval of the ratio excludes 1):",
+        pipeline.as_of,
+        chosen.len(),
+        dimension.as_str()
+    );
+    for r in out
+        .ratios
+        .iter()
+        .filter(|r| r.area_type == inequalities::AreaType::Icb)
+        .filter(|r| r.ratio_lower95 > Some(1.0) || r.ratio_upper95.is_some_and(|u| u < 1.0))
+    {
+        let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2}"));
+        say!(
+            "  {} {} {}={} vs {}: ratio {} (95% {} to {})",
+            r.indicator,
+            r.area_code,
+            r.group_type,
+            r.group,
+            r.reference_group.unwrap_or("–"),
+            f(r.ratio),
+            f(r.ratio_lower95),
+            f(r.ratio_upper95)
+        );
+    }
+    say!("{}", disclosure.statement());
+    say!("Written to {}", a.out.display());
+    Ok(())
+}
+
+/// By deprivation: inequalities.csv, sii.csv and gap.csv.
+async fn by_deprivation(a: InequalitiesArgs, by: GroupType) -> Result<()> {
     let printer = Printer {
         quiet: a.common.quiet,
     };
@@ -48,7 +150,7 @@ pub async fn run(a: InequalitiesArgs) -> Result<()> {
     let config = pipeline.indicator_config()?;
     let chosen = config.select(&a.indicators)?;
     let tallies = pipeline.tallies(&chosen).await?;
-    if a.by == GroupType::LocalQuintile
+    if by == GroupType::LocalQuintile
         && OrderKeys::of(&pipeline.ctx).await?.order == LocalOrder::Decile
     {
         // equity.md §2: without ranks, say so and use the deciles.
@@ -59,7 +161,7 @@ pub async fn run(a: InequalitiesArgs) -> Result<()> {
     let disclosure = Disclosure::from_flag(a.no_disclosure_control);
     let published = PublishedCounts::of(&tallies, disclosure);
     let options = inequalities::Options {
-        by: a.by,
+        by,
         simulation: config.simulation.clone(),
     };
     let out = crate::pipeline::indicator_statistics(&tallies, &published, chosen.len(), &options)?;
@@ -69,7 +171,7 @@ pub async fn run(a: InequalitiesArgs) -> Result<()> {
         "Inequalities at {} for {} indicators by {} (positive SII = higher among the more deprived):",
         pipeline.as_of,
         chosen.len(),
-        a.by.as_str()
+        by.as_str()
     );
     for s in out
         .sii

@@ -1,6 +1,7 @@
 //! Issue 15: the attacker test of disclosure control v2 (rules.md §6). It
 //! reads every shared output phm writes for an extract (`inequalities` by
-//! decile, by quintile and by local quintile, `compare` at PCN and practice level for every
+//! decile, by quintile and by local quintile, and by each breakdown of
+//! equity.md §1 with its ratios, `compare` at PCN and practice level for every
 //! indicator, the ICB report folder's CSVs) as an information-governance
 //! reviewer would, and tries to get exact or suppressed counts back out:
 //!
@@ -13,7 +14,9 @@
 //!    `all` row, quintiles and deciles, PCNs and their ICB, practices and
 //!    their PCN, and each decile × local quintile segment, never published,
 //!    whose sums are the deciles and the local quintiles, an empty segment
-//!    taken as known) it narrows every count's range and tries each value a
+//!    taken as known; each breakdown's categories and the `all` row, the
+//!    ethnic minority flag as the sum of its ethnic groups, core20 as IMD
+//!    quintile 1) it narrows every count's range and tries each value a
 //!    suppressed small count could take. None may be left with one value.
 //!    Attacking a count, the reader is told (from the exact counts) that it
 //!    is small, 1 to 7; every other suppressed count it knows only as 1 or
@@ -28,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::formulas::{count_limits, funnel_limit, near, sii_point, wilson, Z95, Z998};
 use crate::common::*;
+use phm::analysis::breakdowns::{BreakdownTallies, Cell as BreakdownCell, PARTITIONS};
 use phm::analysis::indicators::{Indicator, IndicatorConfig, Measure};
 use phm::analysis::tallies::{AreaType, Group, Tallies};
 use phm::pipeline::{Pipeline, RunOptions};
@@ -49,7 +53,12 @@ struct Outputs {
     pcn: PathBuf,
     practice: PathBuf,
     icb: PathBuf,
+    /// `inequalities --by` each breakdown (equity.md §1).
+    breakdowns: Vec<PathBuf>,
 }
+
+/// The breakdowns of equity.md §1 that `--by` takes.
+const BREAKDOWNS: [&str; 4] = ["sex", "age_band", "ethnic_group", "plus_group"];
 
 fn write_outputs(extract: &Path, work: &Path) -> Outputs {
     let o = Outputs {
@@ -59,9 +68,13 @@ fn write_outputs(extract: &Path, work: &Path) -> Outputs {
         pcn: work.join("compare-pcn"),
         practice: work.join("compare-practice"),
         icb: work.join("report").join("icb"),
+        breakdowns: BREAKDOWNS
+            .iter()
+            .map(|b| work.join(format!("inequalities-{b}")))
+            .collect(),
     };
     let report = work.join("report");
-    let runs: [Vec<&str>; 6] = [
+    let mut runs: Vec<Vec<&str>> = vec![
         vec!["inequalities", "--out", p(&o.decile)],
         vec![
             "inequalities",
@@ -81,6 +94,9 @@ fn write_outputs(extract: &Path, work: &Path) -> Outputs {
         vec!["compare", "--level", "practice", "--out", p(&o.practice)],
         vec!["report", "--out", p(&report)],
     ];
+    for (b, dir) in BREAKDOWNS.iter().zip(&o.breakdowns) {
+        runs.push(vec!["inequalities", "--by", b, "--out", p(dir)]);
+    }
     std::thread::scope(|s| {
         for args in &runs {
             s.spawn(move || {
@@ -115,7 +131,9 @@ impl Seen {
     fn read_inequalities(&mut self, file: &Path) {
         for r in csv_maps(file) {
             let group = match (r["group_type"].as_str(), r["group"].as_str()) {
-                (_, g @ ("unknown" | "all")) => g.to_string(),
+                (_, "all") => "all".to_string(),
+                (t, g) if is_breakdown(t) => format!("b:{t}:{g}"),
+                (_, "unknown") => "unknown".to_string(),
                 ("imd_decile", d) => format!("d{d}"),
                 ("local_quintile", l) => format!("l{l}"),
                 (_, q) => format!("q{q}"),
@@ -197,11 +215,41 @@ impl Seen {
     }
 }
 
+/// Whether a `group_type` is a breakdown's partition (equity.md §1).
+fn is_breakdown(group_type: &str) -> bool {
+    BREAKDOWN_PARTITIONS
+        .iter()
+        .any(|(name, _)| *name == group_type)
+}
+
+/// equity.md §1's partitions and their categories, written out from the spec.
+const BREAKDOWN_PARTITIONS: [(&str, &[&str]); 7] = [
+    ("sex", &["F", "M", "I", "U"]),
+    ("age_band", &["0-17", "18-39", "40-64", "65-79", "80+"]),
+    (
+        "ethnic_group",
+        &[
+            "White",
+            "Mixed",
+            "Asian",
+            "Black",
+            "Other",
+            "Not stated",
+            "Unknown",
+        ],
+    ),
+    ("plus_ethnic_minority", &["yes", "no"]),
+    ("plus_inclusion_health", &["yes", "no"]),
+    ("plus_learning_disability", &["yes", "no"]),
+    ("core20", &["yes", "no"]),
+];
+
 /// The exact counts, by the same keys, from the library (the truth the
 /// strong reader is told about suppressed counts).
 struct Truth {
     indicators: Vec<Indicator>,
     tallies: Tallies,
+    breakdowns: BreakdownTallies,
     /// The exact inputs of the report (its proposal, population, scores).
     report: phm::report::ReportData,
 }
@@ -218,6 +266,7 @@ impl Truth {
             .unwrap()
             .indicators;
         let tallies = pipeline.tallies(&indicators).await.unwrap();
+        let breakdowns = pipeline.breakdown_tallies(&indicators).await.unwrap();
         let proposal = pipeline
             .proposal(&Default::default(), &Default::default())
             .await
@@ -226,6 +275,7 @@ impl Truth {
         Truth {
             indicators,
             tallies,
+            breakdowns,
             report,
         }
     }
@@ -255,9 +305,21 @@ impl Truth {
             "pcn" => AreaType::Pcn,
             _ => AreaType::Practice,
         };
-        let t = self
-            .tallies
-            .get(k, &(level, key.3.clone()), Self::group(&key.4));
+        let area = (level, key.3.clone());
+        let t = match key.4.strip_prefix("b:") {
+            Some(b) => {
+                let (part, cat) = b.split_once(':').unwrap();
+                let p = PARTITIONS.iter().position(|x| x.name == part).unwrap();
+                let i = PARTITIONS[p]
+                    .categories
+                    .iter()
+                    .position(|c| *c == cat)
+                    .unwrap();
+                self.breakdowns
+                    .get(k, &area, BreakdownCell::Category((p, i as u8)))
+            }
+            None => self.tallies.get(k, &area, Self::group(&key.4)),
+        };
         if key.1 == "num" {
             t.numerator
         } else {
@@ -411,8 +473,33 @@ fn relations_of(
             out.push((id(key(level, code, &format!("q{q}"))), parts));
         }
     }
+    let breakdown_groups: Vec<String> = BREAKDOWN_PARTITIONS
+        .iter()
+        .flat_map(|(name, cats)| cats.iter().map(move |c| format!("b:{name}:{c}")))
+        .collect();
+    for (level, code) in &areas {
+        let b = |part: &str, cat: &str| key(level, code, &format!("b:{part}:{cat}"));
+        // Every partition's categories add up to the area's all row.
+        for (name, cats) in BREAKDOWN_PARTITIONS {
+            let parts = cats.iter().map(|c| id(b(name, c))).collect();
+            out.push((id(key(level, code, "all")), parts));
+        }
+        // rules.md §2: plus_ethnic_minority is ethnicity D..S (Mixed, Asian,
+        // Black, Other), and core20 is IMD deciles 1 and 2 (quintile 1).
+        let minority = ["Mixed", "Asian", "Black", "Other"]
+            .iter()
+            .map(|c| id(b("ethnic_group", c)))
+            .collect();
+        out.push((id(b("plus_ethnic_minority", "yes")), minority));
+        let majority = ["White", "Not stated", "Unknown"]
+            .iter()
+            .map(|c| id(b("ethnic_group", c)))
+            .collect();
+        out.push((id(b("plus_ethnic_minority", "no")), majority));
+        out.push((id(b("core20", "yes")), vec![id(key(level, code, "q1"))]));
+    }
     for (icb, pcns) in &g.icb_pcns {
-        for group in &groups {
+        for group in groups.iter().chain(&breakdown_groups) {
             let parts = pcns.iter().map(|p| id(key("pcn", p, group))).collect();
             out.push((id(key("icb", icb, group)), parts));
         }
@@ -838,6 +925,66 @@ fn attack_sii_and_gap(o: &Outputs, truth: &Truth) -> usize {
     checked
 }
 
+/// Each breakdown's ratio to its reference group, recomputed from the two
+/// groups' published counts: metrics.md §5's ratio with its Katz interval
+/// (crude rates and proportions; a DSR's from its rounded values).
+fn attack_ratios(o: &Outputs, truth: &Truth) -> usize {
+    let mut checked = 0;
+    for dir in &o.breakdowns {
+        let rows: BTreeMap<(String, String, String, String), BTreeMap<String, String>> =
+            csv_maps(&dir.join("inequalities.csv"))
+                .into_iter()
+                .map(|r| {
+                    let key = (
+                        r["indicator"].clone(),
+                        r["area_code"].clone(),
+                        r["group_type"].clone(),
+                        r["group"].clone(),
+                    );
+                    (key, r)
+                })
+                .collect();
+        for g in csv_maps(&dir.join("ratio.csv")) {
+            let Some(ratio) = f(&g, "ratio") else {
+                continue;
+            };
+            let ind = truth
+                .indicators
+                .iter()
+                .find(|i| i.name == g["indicator"])
+                .unwrap();
+            let row = |group: &str| {
+                &rows[&(
+                    g["indicator"].clone(),
+                    g["area_code"].clone(),
+                    g["group_type"].clone(),
+                    group.to_string(),
+                )]
+            };
+            let (a, r) = (row(&g["group"]), row(&g["reference_group"]));
+            let (va, vr) = (f(a, "value").unwrap(), f(r, "value").unwrap());
+            assert!(near(ratio, va / vr), "{g:?}");
+            assert!(near(f(&g, "gap").unwrap(), va - vr), "{g:?}");
+            if !ind.standardised {
+                let (xa, na) = (f(a, "numerator").unwrap(), f(a, "denominator").unwrap());
+                let (xr, nr) = (f(r, "numerator").unwrap(), f(r, "denominator").unwrap());
+                let var = match ind.measure {
+                    Measure::Proportion => (1.0 - xa / na) / xa + (1.0 - xr / nr) / xr,
+                    Measure::Rate => 1.0 / xa + 1.0 / xr,
+                };
+                let half = Z95 * var.sqrt();
+                assert!(
+                    near(f(&g, "ratio_lower95").unwrap(), (ratio.ln() - half).exp())
+                        && near(f(&g, "ratio_upper95").unwrap(), (ratio.ln() + half).exp()),
+                    "{g:?}: the interval is not the published counts' Katz interval"
+                );
+            }
+            checked += 1;
+        }
+    }
+    checked
+}
+
 /// Funnel centre lines, values, limits and labels from the published counts.
 fn attack_funnels(file: &Path, truth: &Truth) -> usize {
     let rows = csv_maps(file);
@@ -955,6 +1102,9 @@ async fn attack(extract: &Path, work: &Path) {
     seen.read_inequalities(&o.quintile.join("inequalities.csv"));
     seen.read_inequalities(&o.local.join("inequalities.csv"));
     seen.read_inequalities(&o.icb.join("inequalities.csv"));
+    for dir in &o.breakdowns {
+        seen.read_inequalities(&dir.join("inequalities.csv"));
+    }
     seen.read_report_tables(&o.icb);
     for (dir, level) in [(&o.pcn, "pcn"), (&o.practice, "practice")] {
         seen.read_areas(&dir.join("funnel.csv"), level);
@@ -971,9 +1121,13 @@ async fn attack(extract: &Path, work: &Path) {
         o.decile.join("inequalities.csv"),
         o.quintile.join("inequalities.csv"),
         o.local.join("inequalities.csv"),
-    ] {
+    ]
+    .into_iter()
+    .chain(o.breakdowns.iter().map(|d| d.join("inequalities.csv")))
+    {
         attack_values(&file, &truth, &mut recomputed);
     }
+    let ratios = attack_ratios(&o, &truth);
     let statistics = attack_sii_and_gap(&o, &truth);
     let funnels = attack_funnels(&o.pcn.join("funnel.csv"), &truth)
         + attack_funnels(&o.practice.join("funnel.csv"), &truth);
@@ -982,7 +1136,7 @@ async fn attack(extract: &Path, work: &Path) {
     eprintln!(
         "disclosure attack on {}: {} counts seen; {} rows' values and limits recomputed from \
          ±2 of their published counts (+{} DSR rows checked as rounded); {} SII/gap rows and \
-         {} funnel rows recomputed; {} report rows; {} suppressed small counts tried by \
+         {} funnel rows recomputed; {} breakdown ratios recomputed; {} report rows; {} suppressed small counts tried by \
          differencing ({} counts suppressed to protect them): {} pinned",
         extract.display(),
         seen.counts.len(),
@@ -990,6 +1144,7 @@ async fn attack(extract: &Path, work: &Path) {
         recomputed.dsr_rows,
         statistics,
         funnels,
+        ratios,
         report,
         differencing.small,
         differencing.protecting,
@@ -997,7 +1152,7 @@ async fn attack(extract: &Path, work: &Path) {
     );
     // Not vacuous: rows were recomputed and small counts were there to find.
     assert!(
-        recomputed.rows > 0 && differencing.small > 0,
+        recomputed.rows > 0 && differencing.small > 0 && ratios > 0,
         "nothing to attack"
     );
     assert!(

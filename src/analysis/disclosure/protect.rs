@@ -110,6 +110,23 @@ impl Protector {
         })
     }
 
+    /// A count whose publication another protector has already decided (a
+    /// breakdown reckons with the `all` rows as the deprivation tables
+    /// publish them): taken as shown and never moved from here.
+    pub fn decided(&mut self, exact: i64, shown: Shown) -> CellId {
+        let state = match shown {
+            Shown::Count(v) => State::Published(v),
+            Shown::Suppressed if (1..=super::SUPPRESS_MAX).contains(&exact) => State::Small,
+            Shown::Suppressed => State::Secondary,
+        };
+        self.push(Cell {
+            exact,
+            state,
+            known: None,
+            movable: false,
+        })
+    }
+
     /// A count that is never published but takes part in relations.
     pub fn hidden(&mut self, exact: i64) -> CellId {
         self.push(Cell {

@@ -28,6 +28,9 @@ pub enum PhmError {
     /// `phm assure` ran, and some test patients' features were not as expected.
     #[error("{failed} of {patients} test patients failed (the differences are listed above)")]
     AssuranceFailed { failed: usize, patients: usize },
+    /// A `--benchmark` file that cannot be used.
+    #[error(transparent)]
+    Benchmark(#[from] crate::analysis::benchmarks::BenchmarkError),
     #[error("statistics: {0}")]
     Stats(#[from] crate::stats::StatsError),
     /// Bad input other than the extract and rules: arguments, a returned
@@ -156,7 +159,10 @@ impl PhmError {
                 _ => ErrorKind::Input,
             },
             PhmError::Import(e) => e.kind(),
-            PhmError::Input(_) | PhmError::Stats(_) | PhmError::Assure(_) => ErrorKind::Input,
+            PhmError::Input(_)
+            | PhmError::Stats(_)
+            | PhmError::Assure(_)
+            | PhmError::Benchmark(_) => ErrorKind::Input,
             PhmError::AssuranceFailed { .. } => ErrorKind::ExpectationFailed,
             PhmError::Internal(_) => ErrorKind::Internal,
             PhmError::Write { .. } => ErrorKind::Output,

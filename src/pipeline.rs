@@ -23,6 +23,7 @@ use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 
+use crate::analysis::benchmarks::{self, AreaFigure, Benchmark};
 use crate::analysis::breakdowns::{self, BreakdownTallies};
 use crate::analysis::compare::{self, Comparison};
 use crate::analysis::disclosure::Disclosure;
@@ -335,8 +336,13 @@ impl Pipeline {
 
     /// Everything the reports draw on: the proposal, every indicator and the
     /// summary measures tallied, published (disclosure-controlled) and
-    /// turned into statistics, and the report's own published counts.
-    pub async fn report_data(&self, proposal: Proposal) -> Result<ReportData> {
+    /// turned into statistics, the published figures against `benchmarks`
+    /// (equity.md §5), and the report's own published counts.
+    pub async fn report_data(
+        &self,
+        proposal: Proposal,
+        benchmarks: &[Benchmark],
+    ) -> Result<ReportData> {
         let mut watch = crate::engine::timings::Stopwatch::start();
         let config = self.indicator_config()?;
         let indicators = config.indicators.clone();
@@ -354,7 +360,12 @@ impl Pipeline {
         let inequalities = indicator_statistics(&tallies, &published, indicators.len(), &options)?;
         watch.lap("published, inequalities");
         let comparisons = key_comparisons(&tallies, &published, indicators.len())?;
-        watch.lap("comparisons");
+        let benchmarks = benchmarks::compare(
+            &AreaFigure::of_rows(&inequalities.rows),
+            benchmarks,
+            &indicators,
+        );
+        watch.lap("comparisons, benchmarks");
         let population = self.population().await?;
         let need_scores = self.need_scores().await?;
         watch.lap("population, need scores");
@@ -382,6 +393,7 @@ impl Pipeline {
             published,
             inequalities,
             comparisons,
+            benchmarks,
             population,
             need_scores,
             shared,

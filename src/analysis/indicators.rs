@@ -31,6 +31,28 @@ pub enum Measure {
     Rate,
 }
 
+/// Which direction of an indicator is better, for benchmark labels
+/// (equity.md §5, Fingertips' rule): recorded prevalence is usually
+/// `no_judgement`, since a higher figure may mean more need or better recording.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Polarity {
+    HigherIsBetter,
+    LowerIsBetter,
+    #[default]
+    NoJudgement,
+}
+
+impl Polarity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Polarity::HigherIsBetter => "higher_is_better",
+            Polarity::LowerIsBetter => "lower_is_better",
+            Polarity::NoJudgement => "no_judgement",
+        }
+    }
+}
+
 /// One indicator of `indicators.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +75,9 @@ pub struct Indicator {
     /// Compared across PCNs and drawn by deprivation in the reports.
     #[serde(default)]
     pub key: bool,
+    /// Read with benchmarks: Better/Worse, or Higher/Lower when no judgement.
+    #[serde(default)]
+    pub polarity: Polarity,
 }
 
 impl Indicator {
@@ -442,6 +467,7 @@ mod tests {
             multiplier: 1000.0,
             standardised: true,
             key: false,
+            polarity: Default::default(),
         };
         assert_eq!(base(None, None).bands(), 0..=18);
         // 18+ uses 15–19 upwards (metrics.md §3).

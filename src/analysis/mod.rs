@@ -3,8 +3,10 @@
 //! (`local_quintiles`), exact tallies per area and deprivation group
 //! (`tallies`), disclosure control (`disclosure`: which counts may be
 //! published, rules.md §6), and the statistics computed from them
-//! (`inequalities`, `compare`). The maths itself is `stats`.
+//! (`inequalities`, `compare`, `breakdowns`), and published figures against
+//! a benchmark (`benchmarks`). The maths itself is `stats`.
 
+pub mod benchmarks;
 pub mod breakdowns;
 pub mod compare;
 pub mod disclosure;

@@ -580,6 +580,7 @@ mod tests {
             multiplier: 100.0,
             standardised,
             key: false,
+            polarity: Default::default(),
         }
     }
 

@@ -6,8 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    draw_err, mark, Distribution, Funnel, Gradient, LimitRow, Pyramid, StackedBars, FONT, PALETTE,
-    SUPPRESSED, SUPPRESSED_LABEL,
+    draw_err, mark, Distribution, Funnel, Gradient, LimitRow, Pyramid, Spine, StackedBars, FONT,
+    PALETTE, SUPPRESSED, SUPPRESSED_LABEL,
 };
 use crate::error::Result;
 
@@ -571,6 +571,126 @@ pub(super) fn distribution<DB: DrawingBackend>(
                 .map(|q| (q.0, y_hi * 0.03))
         })
         .collect();
+    draw_suppressed(&mut chart, hidden)?;
+    legend(&mut chart)
+}
+
+/// The colour of a benchmark label's dot (Okabe–Ito; Fingertips' green,
+/// amber, red and blues).
+fn spine_colour(label: &str) -> RGBColor {
+    match label {
+        "Better" => PALETTE[2],
+        "Worse" => PALETTE[5],
+        "Higher" => PALETTE[0],
+        "Lower" => PALETTE[4],
+        _ => PALETTE[1],
+    }
+}
+
+pub(super) fn spine<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Spine) -> Result<()> {
+    let n = s.rows.len().max(1);
+    // Three empty rows at the top keep the legend off the data.
+    let top = n as f64 + 2.5;
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(170)
+        .build_cartesian_2d(-1.15f64..1.15f64, -0.5f64..top)
+        .map_err(draw_err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(3)
+        .x_label_formatter(&|x| match x.round() as i32 {
+            -1 => "worse / lower".into(),
+            0 => "benchmark".into(),
+            1 => "better / higher".into(),
+            _ => String::new(),
+        })
+        .y_labels(0)
+        .y_label_formatter(&|_| String::new())
+        .label_style((FONT, 13))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(draw_err)?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, -0.5), (0.0, n as f64 - 0.5)],
+            BLACK.stroke_width(2),
+        )))
+        .map_err(draw_err)?;
+    // Row names in the label area, placed in pixels (plotters' own labels
+    // fall on "nice" numbers, not on every row).
+    let base = area.get_base_pixel();
+    let style =
+        TextStyle::from((FONT, 13).into_font()).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Right,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+    for (i, r) in s.rows.iter().enumerate() {
+        let (px, py) = chart.backend_coord(&(-1.15, (n - 1 - i) as f64));
+        area.draw(&Text::new(
+            r.name.clone(),
+            (px - base.0 - 6, py - base.1),
+            style.clone(),
+        ))
+        .map_err(draw_err)?;
+    }
+    let mut dots: Vec<(&'static str, Vec<(f64, f64)>)> = Vec::new();
+    let mut hidden = Vec::new();
+    for (i, r) in s.rows.iter().enumerate() {
+        let y = (n - 1 - i) as f64;
+        let values: Vec<f64> = r.areas.iter().filter_map(|a| a.1).collect();
+        let furthest = values
+            .iter()
+            .map(|v| (v - r.benchmark).abs())
+            .fold(0.0f64, f64::max);
+        let scale = if furthest > 0.0 { furthest } else { 1.0 };
+        let x = |v: f64| {
+            let d = (v - r.benchmark) / scale;
+            if r.turned {
+                -d
+            } else {
+                d
+            }
+        };
+        if let (Some(lo), Some(hi)) = (
+            values.iter().map(|&v| x(v)).reduce(f64::min),
+            values.iter().map(|&v| x(v)).reduce(f64::max),
+        ) {
+            // At least a sliver wide, so one area still draws a bar.
+            let (lo, hi) = (lo.min(hi - 0.01), hi.max(lo + 0.01));
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(lo, y - 0.3), (hi, y + 0.3)],
+                    mark(&RGBColor(200, 200, 200)).filled(),
+                )))
+                .map_err(draw_err)?;
+        }
+        for (_, v, label) in &r.areas {
+            match v {
+                Some(v) => match dots.iter_mut().find(|d| d.0 == *label) {
+                    Some(d) => d.1.push((x(*v), y)),
+                    None => dots.push((label, vec![(x(*v), y)])),
+                },
+                None => hidden.push((-1.1, y)),
+            }
+        }
+    }
+    const ORDER: [&str; 5] = ["Better", "Similar", "Worse", "Higher", "Lower"];
+    dots.sort_by_key(|d| ORDER.iter().position(|o| *o == d.0));
+    for (label, points) in dots {
+        let colour = spine_colour(label);
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 5, mark(&colour).filled())),
+            )
+            .map_err(draw_err)?
+            .label(label)
+            .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
+    }
     draw_suppressed(&mut chart, hidden)?;
     legend(&mut chart)
 }

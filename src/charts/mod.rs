@@ -162,6 +162,29 @@ pub struct Distribution {
     pub footnote: String,
 }
 
+/// One indicator's row of a spine chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpineRow {
+    /// The indicator's short name (the row label).
+    pub name: String,
+    pub benchmark: f64,
+    /// Lower is better: the row is turned so that better is to the right.
+    pub turned: bool,
+    /// Each area's published value (None when suppressed) and its label
+    /// against the benchmark (`benchmarks::Label::as_str`).
+    pub areas: Vec<(String, Option<f64>, &'static str)>,
+}
+
+/// Fingertips' spine chart: per indicator, each area against the benchmark
+/// (the centre line), with the range of areas as a bar. Each row is scaled
+/// to its furthest area, so rows with different units share one chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spine {
+    pub title: String,
+    pub rows: Vec<SpineRow>,
+    pub footnote: String,
+}
+
 /// Any chart phm draws.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Chart {
@@ -170,6 +193,7 @@ pub enum Chart {
     Bars(StackedBars),
     Pyramid(Pyramid),
     Distribution(Distribution),
+    Spine(Spine),
 }
 
 impl Chart {
@@ -193,6 +217,15 @@ impl Chart {
                 .lines
                 .iter()
                 .map(|(_, p)| p.iter().filter(|q| q.1.is_some()).count())
+                .sum(),
+            // A range bar per row with any value, and a dot per value.
+            Chart::Spine(s) => s
+                .rows
+                .iter()
+                .map(|r| {
+                    let n = r.areas.iter().filter(|a| a.1.is_some()).count();
+                    n + usize::from(n > 0)
+                })
                 .sum(),
         }
     }
@@ -219,6 +252,11 @@ impl Chart {
                 .iter()
                 .map(|(_, p)| p.iter().map(|q| none(&q.1)).sum::<usize>())
                 .sum(),
+            Chart::Spine(s) => s
+                .rows
+                .iter()
+                .map(|r| r.areas.iter().map(|a| none(&a.1)).sum::<usize>())
+                .sum(),
         }
     }
 
@@ -230,6 +268,7 @@ impl Chart {
             Chart::Bars(b) => &b.title,
             Chart::Pyramid(p) => &p.title,
             Chart::Distribution(d) => &d.title,
+            Chart::Spine(s) => &s.title,
         }
     }
 
@@ -241,6 +280,7 @@ impl Chart {
             Chart::Bars(b) => (&b.title, &b.footnote),
             Chart::Pyramid(p) => (&p.title, &p.footnote),
             Chart::Distribution(d) => (&d.title, &d.footnote),
+            Chart::Spine(s) => (&s.title, &s.footnote),
         };
         let (body, foot) = root.split_vertically(HEIGHT - 44);
         for (i, line) in draw::wrap(footnote, 125).iter().take(2).enumerate() {
@@ -258,6 +298,7 @@ impl Chart {
             Chart::Bars(b) => draw::bars(&body, b),
             Chart::Pyramid(p) => draw::pyramid(&body, p),
             Chart::Distribution(d) => draw::distribution(&body, d),
+            Chart::Spine(s) => draw::spine(&body, s),
         }
     }
 
@@ -425,5 +466,58 @@ mod tests {
         let svg = g.svg().unwrap();
         assert_eq!(count_marks(&svg, "circle"), 9);
         assert_eq!(count_suppressed(&svg), 1);
+    }
+
+    #[test]
+    fn a_spine_draws_a_bar_per_row_and_a_dot_per_area() {
+        let spine = Chart::Spine(Spine {
+            title: "Against England".into(),
+            rows: vec![
+                SpineRow {
+                    name: "hypertension".into(),
+                    benchmark: 15.0,
+                    turned: false,
+                    areas: vec![
+                        ("P1".into(), Some(12.0), "Lower"),
+                        ("P2".into(), Some(16.0), "Similar"),
+                        ("P3".into(), None, SUPPRESSED_LABEL),
+                    ],
+                },
+                SpineRow {
+                    name: "ae_attendances".into(),
+                    benchmark: 300.0,
+                    turned: true,
+                    areas: vec![("P1".into(), Some(350.0), "Worse")],
+                },
+                // Every area suppressed: no bar, no dot.
+                SpineRow {
+                    name: "frailty".into(),
+                    benchmark: 5.0,
+                    turned: false,
+                    areas: vec![("P1".into(), None, SUPPRESSED_LABEL)],
+                },
+            ],
+            footnote: "f".into(),
+        });
+        let svg = spine.svg().unwrap();
+        assert_eq!(spine.data_points(), 5);
+        assert_eq!(count_marks(&svg, "rect"), 2);
+        assert_eq!(count_marks(&svg, "circle"), 3);
+        assert_eq!(count_suppressed(&svg), 2);
+        assert_eq!(spine.suppressed_marks(), 2);
+        let texts = texts(&svg);
+        for name in [
+            "hypertension",
+            "ae_attendances",
+            "frailty",
+            "Lower",
+            "Worse",
+            "Similar",
+        ] {
+            assert!(
+                texts.iter().any(|t| t == name),
+                "{name} not drawn: {texts:?}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{ExtractArgs, Printer};
+use crate::analysis::benchmarks::{self, AreaFigure};
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::inequalities::AreaType;
 use crate::analysis::published::PublishedCounts;
@@ -21,7 +22,7 @@ pub enum Level {
 /// overall value with 95% and 99.8% funnel limits, and a league table.
 /// Writes funnel.csv, league.csv and funnel_limits.csv (JSON beside each;
 /// one block of rows per indicator), with disclosure control applied
-/// (rules.md §6) unless switched off.
+/// (rules.md §6) unless switched off; with --benchmark, benchmark.csv.
 ///
 /// Example: phm compare --extract sample-data/extract --indicator high_need --out out/compare
 #[derive(Debug, Args)]
@@ -34,6 +35,8 @@ pub struct CompareArgs {
     pub indicators: Vec<String>,
     #[arg(long, value_enum, default_value = "pcn")]
     pub level: Level,
+    #[command(flatten)]
+    pub benchmark: super::BenchmarkArgs,
     /// Show exact counts, including 1 to 7. The output is stamped NOT FOR SHARING.
     #[arg(long)]
     pub no_disclosure_control: bool,
@@ -46,7 +49,8 @@ pub async fn run(a: CompareArgs) -> Result<()> {
     let printer = Printer {
         quiet: a.common.quiet,
     };
-    let pipeline = super::open_with_features(&a.common, printer).await?;
+    let (pipeline, benchmarks) =
+        super::open_with_benchmarks(&a.common, &a.benchmark, printer).await?;
     let config = pipeline.indicator_config()?;
     let chosen = config.select(&a.indicators)?;
     let tallies = pipeline.tallies(&chosen).await?;
@@ -60,6 +64,23 @@ pub async fn run(a: CompareArgs) -> Result<()> {
         .map(|k| crate::analysis::compare::compare(&tallies, &published, k, level))
         .collect::<Result<Vec<_>>>()?;
     crate::analysis::compare::write(&a.out, &comparisons)?;
+    let areas: Vec<AreaFigure> = comparisons
+        .iter()
+        .flat_map(|c| {
+            c.league.iter().map(|r| AreaFigure {
+                indicator: &r.indicator,
+                area_type: level,
+                area_code: &r.area_code,
+                value: r.value,
+                lower95: r.lower95,
+                upper95: r.upper95,
+            })
+        })
+        .collect();
+    let against = benchmarks::compare(&areas, &benchmarks, &chosen);
+    if !benchmarks.is_empty() {
+        benchmarks::write(&a.out, &against)?;
+    }
     super::write_manifest(&a.out, "compare", &pipeline, &chosen, &published)?;
     for c in &comparisons {
         for code in &c.empty_areas {
@@ -83,6 +104,7 @@ pub async fn run(a: CompareArgs) -> Result<()> {
             say!("  {:>3}. {} {v} — {label}", r.rank, r.area_code);
         }
     }
+    super::say_benchmarks(&against)?;
     say!("{}", disclosure.statement());
     say!("Written to {}", a.out.display());
     Ok(())

@@ -19,6 +19,10 @@ pub struct DemoArgs {
     /// The extract to run on.
     #[arg(long, value_name = "DIR", default_value = "sample-data/extract")]
     pub extract: PathBuf,
+    /// Published values to compare with (as for phm report). Default:
+    /// sample-data/benchmarks.csv when it exists.
+    #[arg(long, value_name = "FILE.csv")]
+    pub benchmark: Option<PathBuf>,
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
@@ -26,6 +30,9 @@ pub struct DemoArgs {
     #[arg(long, short)]
     pub quiet: bool,
 }
+
+/// The committed benchmark file the demo compares with.
+const DEFAULT_BENCHMARKS: &str = "sample-data/benchmarks.csv";
 
 pub async fn run(a: DemoArgs) -> Result<()> {
     let printer = Printer { quiet: a.quiet };
@@ -43,6 +50,16 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     // leaves no output folder behind.
     let mut watch = Stopwatch::start();
     let pipeline = Pipeline::open(&options).await?;
+    let benchmark = a.benchmark.clone().or_else(|| {
+        let committed = PathBuf::from(DEFAULT_BENCHMARKS);
+        committed.is_file().then_some(committed)
+    });
+    let benchmarks = match &benchmark {
+        Some(path) => {
+            crate::analysis::benchmarks::read(path, &pipeline.indicator_config()?.indicators)?
+        }
+        None => Vec::new(),
+    };
     watch.lap("open and validate");
     super::print_warnings(printer, &pipeline.warnings);
     std::fs::create_dir_all(&a.out).map_err(|e| PhmError::write(&a.out, e))?;
@@ -69,13 +86,17 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         &proposals, &proposal,
     )?);
     watch.lap("proposal");
-    let data = pipeline.report_data(proposal).await?;
+    let data = pipeline.report_data(proposal, &benchmarks).await?;
     watch.lap("report data");
     let inequalities = a.out.join("inequalities");
     crate::analysis::inequalities::write(&inequalities, &data.inequalities)?;
     written.push(inequalities.join("inequalities.csv"));
     written.push(inequalities.join("sii.csv"));
     written.push(inequalities.join("gap.csv"));
+    if benchmark.is_some() {
+        crate::analysis::benchmarks::write(&inequalities, &data.benchmarks)?;
+        written.push(inequalities.join("benchmark.csv"));
+    }
     watch.lap("inequalities written");
     let report_options = crate::report::ReportOptions::default();
     let files = crate::report::write_reports(&data, &a.out.join("report"), &report_options)?;

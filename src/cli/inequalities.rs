@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{ExtractArgs, Printer};
+use crate::analysis::benchmarks::{self, AreaFigure};
 use crate::analysis::breakdowns::Dimension;
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::inequalities::{self, GroupType};
@@ -15,7 +16,8 @@ use crate::error::Result;
 /// For each indicator of indicators.toml, for the ICB and each PCN: values by
 /// IMD group (with an "unknown" row and an "all" row), the slope and relative
 /// index of inequality, and the most- vs least-deprived quintile ratio and gap.
-/// Writes inequalities.csv, sii.csv and gap.csv (JSON beside each).
+/// Writes inequalities.csv, sii.csv and gap.csv (JSON beside each), and
+/// benchmark.csv with --benchmark.
 ///
 /// A positive SII (RII above 1) means higher values among the more deprived.
 ///
@@ -36,6 +38,8 @@ pub struct InequalitiesArgs {
     /// each category is compared with the largest (ratio.csv).
     #[arg(long, value_enum, default_value = "imd_decile")]
     pub by: By,
+    #[command(flatten)]
+    pub benchmark: super::BenchmarkArgs,
     /// Show exact counts, including 1 to 7. The output is stamped NOT FOR SHARING.
     #[arg(long)]
     pub no_disclosure_control: bool,
@@ -89,7 +93,8 @@ async fn by_breakdown(a: InequalitiesArgs, dimension: Dimension) -> Result<()> {
     let printer = Printer {
         quiet: a.common.quiet,
     };
-    let pipeline = super::open_with_features(&a.common, printer).await?;
+    let (pipeline, benchmarks) =
+        super::open_with_benchmarks(&a.common, &a.benchmark, printer).await?;
     let config = pipeline.indicator_config()?;
     let chosen = config.select(&a.indicators)?;
     let mut watch = crate::engine::timings::Stopwatch::start();
@@ -110,6 +115,10 @@ async fn by_breakdown(a: InequalitiesArgs, dimension: Dimension) -> Result<()> {
     };
     let out = inequalities::compute_breakdown(&input, chosen.len(), dimension)?;
     inequalities::write_breakdown(&a.out, &out)?;
+    let against = benchmarks::compare(&AreaFigure::of_rows(&out.rows), &benchmarks, &chosen);
+    if !benchmarks.is_empty() {
+        benchmarks::write(&a.out, &against)?;
+    }
     super::write_manifest(&a.out, "inequalities", &pipeline, &chosen, &published)?;
     say!(
         "Inequalities at {} for {} indicators by {}; in the ICB, where a category differs from the largest known one (95% interval of the ratio excludes 1):",
@@ -136,6 +145,7 @@ async fn by_breakdown(a: InequalitiesArgs, dimension: Dimension) -> Result<()> {
             f(r.ratio_upper95)
         );
     }
+    super::say_benchmarks(&against)?;
     say!("{}", disclosure.statement());
     say!("Written to {}", a.out.display());
     Ok(())
@@ -146,7 +156,8 @@ async fn by_deprivation(a: InequalitiesArgs, by: GroupType) -> Result<()> {
     let printer = Printer {
         quiet: a.common.quiet,
     };
-    let pipeline = super::open_with_features(&a.common, printer).await?;
+    let (pipeline, benchmarks) =
+        super::open_with_benchmarks(&a.common, &a.benchmark, printer).await?;
     let config = pipeline.indicator_config()?;
     let chosen = config.select(&a.indicators)?;
     let tallies = pipeline.tallies(&chosen).await?;
@@ -166,6 +177,10 @@ async fn by_deprivation(a: InequalitiesArgs, by: GroupType) -> Result<()> {
     };
     let out = crate::pipeline::indicator_statistics(&tallies, &published, chosen.len(), &options)?;
     inequalities::write(&a.out, &out)?;
+    let against = benchmarks::compare(&AreaFigure::of_rows(&out.rows), &benchmarks, &chosen);
+    if !benchmarks.is_empty() {
+        benchmarks::write(&a.out, &against)?;
+    }
     super::write_manifest(&a.out, "inequalities", &pipeline, &chosen, &published)?;
     say!(
         "Inequalities at {} for {} indicators by {} (positive SII = higher among the more deprived):",
@@ -189,6 +204,7 @@ async fn by_deprivation(a: InequalitiesArgs, by: GroupType) -> Result<()> {
             f(s.rii)
         );
     }
+    super::say_benchmarks(&against)?;
     say!("{}", disclosure.statement());
     say!("Written to {}", a.out.display());
     Ok(())

@@ -325,6 +325,82 @@ pub async fn open_with_features(
     Ok(pipeline)
 }
 
+/// `--benchmark FILE.csv` (equity.md §5), shared by inequalities, compare
+/// and report.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BenchmarkArgs {
+    /// Published values to compare each area with, e.g. England's (columns
+    /// indicator, benchmark, value, lower95, upper95, period; the first three
+    /// required). Writes benchmark.csv: Better / Similar / Worse by each
+    /// indicator's polarity in indicators.toml (Higher / Lower where it makes
+    /// no judgement), by whether the benchmark lies outside the area's 95%
+    /// interval.
+    #[arg(long, value_name = "FILE.csv")]
+    pub benchmark: Option<PathBuf>,
+}
+
+/// Opens the extract, reads `--benchmark` (so a bad file fails before any
+/// counting), then computes the features.
+pub async fn open_with_benchmarks(
+    common: &ExtractArgs,
+    benchmark: &BenchmarkArgs,
+    printer: Printer,
+) -> Result<(
+    crate::pipeline::Pipeline,
+    Vec<crate::analysis::benchmarks::Benchmark>,
+)> {
+    let pipeline = crate::pipeline::Pipeline::open(&common.run_options()).await?;
+    print_warnings(printer, &pipeline.warnings);
+    let benchmarks = match &benchmark.benchmark {
+        Some(path) => {
+            crate::analysis::benchmarks::read(path, &pipeline.indicator_config()?.indicators)?
+        }
+        None => Vec::new(),
+    };
+    pipeline.ensure_features().await?;
+    Ok((pipeline, benchmarks))
+}
+
+/// Prints the ICB's label against each benchmark, and how many of the
+/// other areas (PCNs or practices) get each label.
+pub fn say_benchmarks(rows: &[crate::analysis::benchmarks::BenchmarkRow]) -> Result<()> {
+    use crate::analysis::tallies::AreaType;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    say!("Against the benchmarks (benchmark.csv):");
+    let mut groups: Vec<(&str, &str, AreaType)> = Vec::new();
+    for r in rows {
+        if r.area_type == AreaType::Icb {
+            let v = r.value.map_or("suppressed".into(), |v| format!("{v:.2}"));
+            say!(
+                "  {} {} {v} vs {} {:.2}: {}",
+                r.indicator,
+                r.area_code,
+                r.benchmark,
+                r.benchmark_value,
+                r.label.as_str()
+            );
+        } else {
+            let key = (r.indicator.as_str(), r.benchmark.as_str(), r.area_type);
+            if !groups.contains(&key) {
+                groups.push(key);
+            }
+        }
+    }
+    for (indicator, benchmark, level) in groups {
+        let these = rows.iter().filter(|r| {
+            r.indicator == indicator && r.benchmark == benchmark && r.area_type == level
+        });
+        say!(
+            "  {indicator} vs {benchmark}, by {}: {}",
+            level.as_str(),
+            crate::analysis::benchmarks::label_counts(these)
+        );
+    }
+    Ok(())
+}
+
 /// Writes `manifest.json` (what was run, on what, with which disclosure
 /// control) into an output folder, and `NOT_FOR_SHARING.txt` when disclosure
 /// control was switched off, so a folder always says whether it may be shared.

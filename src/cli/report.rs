@@ -15,6 +15,8 @@ use crate::report::{self, ReportOptions};
 /// OUT/pcn/CODE/) and one ICB report comparing networks (OUT/icb/: league
 /// tables, funnel plots and inequalities by IMD, disclosure-controlled, no
 /// patient-level rows). Charts are inline SVG, with PNGs and CSVs beside.
+/// With --benchmark, both compare each area with it (a spine chart in the
+/// ICB report).
 ///
 /// Example: phm report --extract sample-data/extract --out out/report
 #[derive(Debug, Args)]
@@ -30,6 +32,8 @@ pub struct ReportArgs {
     /// A proposal folder whose recorded decisions (phm review) to apply.
     #[arg(long, value_name = "DIR")]
     pub proposal: Option<PathBuf>,
+    #[command(flatten)]
+    pub benchmark: super::BenchmarkArgs,
     /// Write the PCN report for this PCN only (repeatable). Default: every PCN.
     #[arg(long = "pcn", value_name = "CODE")]
     pub pcns: Vec<String>,
@@ -42,7 +46,8 @@ pub async fn run(a: ReportArgs) -> Result<()> {
     let printer = Printer {
         quiet: a.common.quiet,
     };
-    let pipeline = super::open_with_features(&a.common, printer).await?;
+    let (pipeline, benchmarks) =
+        super::open_with_benchmarks(&a.common, &a.benchmark, printer).await?;
     let excluded = match &a.proposal {
         Some(dir) => review::excluded(dir)?,
         None => Default::default(),
@@ -56,7 +61,7 @@ pub async fn run(a: ReportArgs) -> Result<()> {
     for w in &proposal.warnings {
         printer.note(format!("phm: warning: {w}"));
     }
-    let data = pipeline.report_data(proposal).await?;
+    let data = pipeline.report_data(proposal, &benchmarks).await?;
     let options = ReportOptions {
         pcns: a.pcns.clone(),
     };

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::shared::SharedCounts;
+use crate::analysis::benchmarks::BenchmarkRow;
 use crate::analysis::compare::Comparison;
 use crate::analysis::disclosure::protect::Shown;
 use crate::analysis::indicators::{Indicator, Measure};
@@ -53,6 +54,7 @@ pub fn summary_measures() -> Vec<Indicator> {
         multiplier: 1.0,
         standardised: false,
         key: false,
+        polarity: Default::default(),
     };
     // Names no indicator can take (indicators.toml allows [a-z0-9_] only).
     vec![
@@ -121,6 +123,8 @@ pub struct ReportData {
     pub inequalities: Inequalities,
     /// Key indicators across PCNs, from the published counts.
     pub comparisons: Vec<Comparison>,
+    /// The ICB and each PCN against `--benchmark`'s values (none without one).
+    pub benchmarks: Vec<BenchmarkRow>,
     pub population: Vec<PopulationCell>,
     pub need_scores: Vec<NeedScoreCell>,
     /// The report's own published counts (segments, pyramid, distribution).

@@ -5,13 +5,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::analysis::benchmarks::BenchmarkRow;
 use crate::analysis::compare::Comparison;
 use crate::analysis::disclosure::NOTE_SUPPRESSED;
-use crate::analysis::indicators::Indicator;
+use crate::analysis::indicators::{Indicator, Polarity};
 use crate::analysis::inequalities::{GroupType, SiiRow};
 use crate::analysis::published::Figures;
+use crate::analysis::tallies::AreaType;
 use crate::charts::{
-    Chart, Distribution, Funnel, FunnelPoint, Gradient, GradientPoint, Pyramid, StackedBars,
+    Chart, Distribution, Funnel, FunnelPoint, Gradient, GradientPoint, Pyramid, Spine, SpineRow,
+    StackedBars,
 };
 use crate::stats::{self, SiiGroup};
 
@@ -293,4 +296,46 @@ pub fn need_distribution(
         lines,
         footnote,
     })
+}
+
+/// The benchmark each indicator's spine row uses: its first in the file.
+pub fn spine_benchmark<'a>(rows: &'a [BenchmarkRow], indicator: &str) -> Option<&'a str> {
+    rows.iter()
+        .find(|r| r.indicator == indicator)
+        .map(|r| r.benchmark.as_str())
+}
+
+/// The spine chart: per indicator (in `indicators` order) every PCN's
+/// published value against the indicator's first benchmark, None when no
+/// indicator has a benchmark.
+pub fn spine(indicators: &[Indicator], rows: &[BenchmarkRow], footnote: String) -> Option<Chart> {
+    let spine_rows: Vec<SpineRow> = indicators
+        .iter()
+        .filter_map(|ind| {
+            let name = spine_benchmark(rows, &ind.name)?;
+            let of_pcns: Vec<&BenchmarkRow> = rows
+                .iter()
+                .filter(|r| {
+                    r.indicator == ind.name && r.benchmark == name && r.area_type == AreaType::Pcn
+                })
+                .collect();
+            Some(SpineRow {
+                name: ind.name.clone(),
+                benchmark: of_pcns.first()?.benchmark_value,
+                turned: ind.polarity == Polarity::LowerIsBetter,
+                areas: of_pcns
+                    .iter()
+                    .map(|r| (r.area_code.clone(), r.value, r.label.as_str()))
+                    .collect(),
+            })
+        })
+        .collect();
+    if spine_rows.is_empty() {
+        return None;
+    }
+    Some(Chart::Spine(Spine {
+        title: "PCNs against the benchmark, per indicator".into(),
+        rows: spine_rows,
+        footnote,
+    }))
 }

@@ -9,6 +9,7 @@ use super::html::{cards, esc, page, para, section, table};
 use super::shared::BandSex;
 use super::views::Reader;
 use super::{chart_html, count_text, figures, fmt, footnote, write_csv};
+use crate::analysis::benchmarks;
 use crate::analysis::compare;
 use crate::analysis::disclosure::Disclosure;
 use crate::analysis::inequalities::{self, AreaType, GroupType};
@@ -35,6 +36,7 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<PathBuf> {
         at_a_glance(data, dir)?,
         comparing_networks(data, dir)?,
         by_deprivation(data, dir)?,
+        against_benchmarks(data, dir)?,
         need_and_capacity(data, dir)?,
         about(data),
     ];
@@ -241,6 +243,98 @@ fn by_deprivation(data: &ReportData, dir: &Path) -> Result<String> {
     ));
     body.push_str(&gradients(data, dir)?);
     Ok(section("Inequalities by deprivation", &body))
+}
+
+/// The ICB and its PCNs against `--benchmark` (equity.md §5): a table of
+/// labels per indicator and the spine chart; nothing without a benchmark.
+fn against_benchmarks(data: &ReportData, dir: &Path) -> Result<String> {
+    if data.benchmarks.is_empty() {
+        return Ok(String::new());
+    }
+    write_csv(
+        dir,
+        "benchmark.csv",
+        &data.benchmarks,
+        &benchmarks::BENCHMARK_COLUMNS,
+    )?;
+    let mut rows = Vec::new();
+    for ind in &data.indicators {
+        let of = |name: &str| -> Vec<&benchmarks::BenchmarkRow> {
+            data.benchmarks
+                .iter()
+                .filter(|r| r.indicator == ind.name && r.benchmark == name)
+                .collect()
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for r in data.benchmarks.iter().filter(|r| r.indicator == ind.name) {
+            if !names.contains(&r.benchmark.as_str()) {
+                names.push(&r.benchmark);
+            }
+        }
+        for name in names {
+            let these = of(name);
+            let Some(first) = these.first() else {
+                continue;
+            };
+            let icb: Vec<String> = these
+                .iter()
+                .filter(|r| r.area_type == AreaType::Icb)
+                .map(|r| {
+                    format!(
+                        "{} ({} to {}): {}",
+                        fmt(r.value, 2),
+                        fmt(r.lower95, 2),
+                        fmt(r.upper95, 2),
+                        r.label.as_str()
+                    )
+                })
+                .collect();
+            let period = first
+                .period
+                .as_deref()
+                .map_or(String::new(), |p| format!(" ({p})"));
+            rows.push(vec![
+                ind.title.clone(),
+                format!("{name}{period}"),
+                format!("{:.2}", first.benchmark_value),
+                icb.join("; "),
+                benchmarks::label_counts(
+                    these
+                        .iter()
+                        .copied()
+                        .filter(|r| r.area_type == AreaType::Pcn),
+                ),
+            ]);
+        }
+    }
+    let mut body = table(
+        &[
+            "indicator",
+            "benchmark",
+            "value",
+            "ICB (95% CI): label",
+            "PCNs",
+        ],
+        &rows,
+        &[0, 1, 3, 4],
+    );
+    body.push_str(&para(
+        "An area is Better or Worse (by the indicator's polarity in indicators.toml) when the \
+         benchmark lies outside its 95% interval, and Similar when inside; Higher or Lower for \
+         indicators where a higher value is neither better nor worse, such as recorded \
+         prevalence. Values and intervals are those computed from the published counts.",
+        "note",
+    ));
+    if let Some(chart) = figures::spine(&data.indicators, &data.benchmarks, footnote(data)) {
+        body.push_str(&chart_html(
+            &chart,
+            dir,
+            &["spine"],
+            "Each row is scaled to the PCN furthest from the benchmark (the centre line); the bar \
+             spans the PCNs, better to the right (higher to the right where there is no judgement).",
+        )?);
+    }
+    Ok(section("Against the benchmark", &body))
 }
 
 /// The key indicators by national IMD decile for each ICB, as published.

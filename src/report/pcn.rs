@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::data::ReportData;
 use super::html::{cards, esc, page, para, section, table};
 use super::views::Reader;
-use super::{chart_html, figures, footnote, write_csv};
+use super::{chart_html, figures, fmt, footnote, write_csv};
 use crate::analysis::inequalities::{AreaType, GroupType};
 use crate::error::{PhmError, Result};
 use crate::proposals::{PcnSummary, Status};
@@ -22,6 +22,7 @@ pub fn write(data: &ReportData, pcn: &str, dir: &Path) -> Result<PathBuf> {
         at_a_glance(summary),
         proposed_cohort(data, pcn, dir)?,
         charts(data, pcn, dir)?,
+        against_benchmarks(data, pcn),
         returning_decisions(pcn),
     ];
     let path = dir.join("report.html");
@@ -195,6 +196,55 @@ fn charts(data: &ReportData, pcn: &str, dir: &Path) -> Result<String> {
         body.push_str(&chart_html(&chart, dir, &[name], caption)?);
     }
     Ok(section("Charts", &body))
+}
+
+/// This PCN and the ICB against `--benchmark`, as published (equity.md §5);
+/// nothing without a benchmark.
+fn against_benchmarks(data: &ReportData, pcn: &str) -> String {
+    let rows: Vec<Vec<String>> = data
+        .indicators
+        .iter()
+        .flat_map(|ind| {
+            data.benchmarks
+                .iter()
+                .filter(|r| r.indicator == ind.name)
+                .filter(|r| r.area_type == AreaType::Icb || r.area_code == pcn)
+                .map(|r| {
+                    vec![
+                        ind.title.clone(),
+                        r.area_code.clone(),
+                        fmt(r.value, 2),
+                        format!("{} to {}", fmt(r.lower95, 2), fmt(r.upper95, 2)),
+                        r.benchmark.clone(),
+                        format!("{:.2}", r.benchmark_value),
+                        r.label.as_str().to_string(),
+                    ]
+                })
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut body = table(
+        &[
+            "indicator",
+            "area",
+            "value",
+            "95% CI",
+            "benchmark",
+            "benchmark value",
+            "label",
+        ],
+        &rows,
+        &[0, 1, 4, 6],
+    );
+    body.push_str(&para(
+        "Better or Worse when the benchmark lies outside the area's 95% interval, read with the \
+         indicator's polarity; Higher or Lower where a higher value is neither better nor worse. \
+         These are the figures as published to the ICB.",
+        "note",
+    ));
+    section("Against the benchmark", &body)
 }
 
 fn returning_decisions(pcn: &str) -> String {

@@ -336,6 +336,7 @@ fn report_data() -> ReportData {
         published,
         inequalities: ineq,
         comparisons,
+        benchmarks: Vec::new(),
         population,
         need_scores,
         shared,

@@ -271,7 +271,7 @@ impl Truth {
             .proposal(&Default::default(), &Default::default())
             .await
             .unwrap();
-        let report = pipeline.report_data(proposal).await.unwrap();
+        let report = pipeline.report_data(proposal, &[]).await.unwrap();
         Truth {
             indicators,
             tallies,

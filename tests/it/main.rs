@@ -12,6 +12,7 @@ mod architecture;
 mod assure;
 #[cfg(feature = "ballista")]
 mod ballista;
+mod benchmarks;
 mod breakdowns;
 mod catalogue;
 mod cli;

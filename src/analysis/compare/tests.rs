@@ -62,6 +62,7 @@ fn rate_indicator() -> Indicator {
         multiplier: 1000.0,
         standardised: false,
         key: false,
+        polarity: Default::default(),
     }
 }
 

@@ -337,6 +337,21 @@ pub fn label_counts<'a>(rows: impl IntoIterator<Item = &'a BenchmarkRow>) -> Str
         .join(", ")
 }
 
+/// [`compare`], written into `dir` when there are benchmarks (no file
+/// without `--benchmark`); returns the rows for the command's summary.
+pub fn compare_and_write(
+    dir: &Path,
+    areas: &[AreaFigure],
+    benchmarks: &[Benchmark],
+    indicators: &[Indicator],
+) -> Result<Vec<BenchmarkRow>> {
+    let rows = compare(areas, benchmarks, indicators);
+    if !benchmarks.is_empty() {
+        write(dir, &rows)?;
+    }
+    Ok(rows)
+}
+
 /// Writes `benchmark.csv` and `benchmark.json` into `dir`.
 pub fn write(dir: &Path, rows: &[BenchmarkRow]) -> Result<()> {
     write_pair(dir, "benchmark", rows, &BENCHMARK_COLUMNS)

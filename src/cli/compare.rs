@@ -77,10 +77,7 @@ pub async fn run(a: CompareArgs) -> Result<()> {
             })
         })
         .collect();
-    let against = benchmarks::compare(&areas, &benchmarks, &chosen);
-    if !benchmarks.is_empty() {
-        benchmarks::write(&a.out, &against)?;
-    }
+    let against = benchmarks::compare_and_write(&a.out, &areas, &benchmarks, &chosen)?;
     super::write_manifest(&a.out, "compare", &pipeline, &chosen, &published)?;
     for c in &comparisons {
         for code in &c.empty_areas {

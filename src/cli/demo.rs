@@ -50,16 +50,13 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     // leaves no output folder behind.
     let mut watch = Stopwatch::start();
     let pipeline = Pipeline::open(&options).await?;
-    let benchmark = a.benchmark.clone().or_else(|| {
-        let committed = PathBuf::from(DEFAULT_BENCHMARKS);
-        committed.is_file().then_some(committed)
-    });
-    let benchmarks = match &benchmark {
-        Some(path) => {
-            crate::analysis::benchmarks::read(path, &pipeline.indicator_config()?.indicators)?
-        }
-        None => Vec::new(),
+    let benchmark = super::BenchmarkArgs {
+        benchmark: a.benchmark.clone().or_else(|| {
+            let committed = PathBuf::from(DEFAULT_BENCHMARKS);
+            committed.is_file().then_some(committed)
+        }),
     };
+    let benchmarks = benchmark.read(&pipeline)?;
     watch.lap("open and validate");
     super::print_warnings(printer, &pipeline.warnings);
     std::fs::create_dir_all(&a.out).map_err(|e| PhmError::write(&a.out, e))?;
@@ -93,7 +90,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     written.push(inequalities.join("inequalities.csv"));
     written.push(inequalities.join("sii.csv"));
     written.push(inequalities.join("gap.csv"));
-    if benchmark.is_some() {
+    if benchmark.benchmark.is_some() {
         crate::analysis::benchmarks::write(&inequalities, &data.benchmarks)?;
         written.push(inequalities.join("benchmark.csv"));
     }

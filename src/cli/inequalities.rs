@@ -115,10 +115,8 @@ async fn by_breakdown(a: InequalitiesArgs, dimension: Dimension) -> Result<()> {
     };
     let out = inequalities::compute_breakdown(&input, chosen.len(), dimension)?;
     inequalities::write_breakdown(&a.out, &out)?;
-    let against = benchmarks::compare(&AreaFigure::of_rows(&out.rows), &benchmarks, &chosen);
-    if !benchmarks.is_empty() {
-        benchmarks::write(&a.out, &against)?;
-    }
+    let areas = AreaFigure::of_rows(&out.rows);
+    let against = benchmarks::compare_and_write(&a.out, &areas, &benchmarks, &chosen)?;
     super::write_manifest(&a.out, "inequalities", &pipeline, &chosen, &published)?;
     say!(
         "Inequalities at {} for {} indicators by {}; in the ICB, where a category differs from the largest known one (95% interval of the ratio excludes 1):",
@@ -177,10 +175,8 @@ async fn by_deprivation(a: InequalitiesArgs, by: GroupType) -> Result<()> {
     };
     let out = crate::pipeline::indicator_statistics(&tallies, &published, chosen.len(), &options)?;
     inequalities::write(&a.out, &out)?;
-    let against = benchmarks::compare(&AreaFigure::of_rows(&out.rows), &benchmarks, &chosen);
-    if !benchmarks.is_empty() {
-        benchmarks::write(&a.out, &against)?;
-    }
+    let areas = AreaFigure::of_rows(&out.rows);
+    let against = benchmarks::compare_and_write(&a.out, &areas, &benchmarks, &chosen)?;
     super::write_manifest(&a.out, "inequalities", &pipeline, &chosen, &published)?;
     say!(
         "Inequalities at {} for {} indicators by {} (positive SII = higher among the more deprived):",

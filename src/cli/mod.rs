@@ -339,6 +339,23 @@ pub struct BenchmarkArgs {
     pub benchmark: Option<PathBuf>,
 }
 
+impl BenchmarkArgs {
+    /// The file's benchmarks, checked against the run's indicators.toml
+    /// (none without a file).
+    pub fn read(
+        &self,
+        pipeline: &crate::pipeline::Pipeline,
+    ) -> Result<Vec<crate::analysis::benchmarks::Benchmark>> {
+        match &self.benchmark {
+            Some(path) => Ok(crate::analysis::benchmarks::read(
+                path,
+                &pipeline.indicator_config()?.indicators,
+            )?),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
 /// Opens the extract, reads `--benchmark` (so a bad file fails before any
 /// counting), then computes the features.
 pub async fn open_with_benchmarks(
@@ -351,12 +368,7 @@ pub async fn open_with_benchmarks(
 )> {
     let pipeline = crate::pipeline::Pipeline::open(&common.run_options()).await?;
     print_warnings(printer, &pipeline.warnings);
-    let benchmarks = match &benchmark.benchmark {
-        Some(path) => {
-            crate::analysis::benchmarks::read(path, &pipeline.indicator_config()?.indicators)?
-        }
-        None => Vec::new(),
-    };
+    let benchmarks = benchmark.read(&pipeline)?;
     pipeline.ensure_features().await?;
     Ok((pipeline, benchmarks))
 }
